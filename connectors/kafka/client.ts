@@ -1,0 +1,28 @@
+/** kafkajs client construction, with its logs routed through pino and its noisy defaults tamed. */
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { pino, type Logger } from 'pino';
+
+export const rootLogger: Logger = pino({
+  level: process.env.LOG_LEVEL ?? 'info',
+  base: { pid: process.pid },
+});
+
+function kafkaLogCreator() {
+  const log = rootLogger.child({ component: 'kafkajs' });
+  return ({ level, log: entry }: LogEntry) => {
+    const { message, ...rest } = entry;
+    if (level === logLevel.ERROR) log.error(rest, message);
+    else if (level === logLevel.WARN) log.warn(rest, message);
+    else if (level === logLevel.INFO) log.debug(rest, message);
+  };
+}
+
+export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
+}

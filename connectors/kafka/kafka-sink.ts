@@ -1,0 +1,41 @@
+/** Writes records to a Kafka topic through the worker's shared idempotent producer. */
+import type { Message } from 'kafkajs';
+import type { StreamRecord } from '../../schemas/stream.js';
+import type { Sink } from '../sink.js';
+
+export interface KafkaSinkOptions<T> {
+  readonly topic: string;
+  readonly numPartitions?: number;
+  /** Encodes one record; may be async (schema registry). */
+  readonly serialize: (record: StreamRecord<T>) => Buffer | Promise<Buffer>;
+  /** Defaults to the record key, so downstream consumers stay co-partitioned by key. */
+  readonly key?: (record: StreamRecord<T>) => string | null;
+}
+
+export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
+  return {
+    name: `kafka:${options.topic}`,
+    topics: [{ topic: options.topic, numPartitions: options.numPartitions }],
+    async open(env) {
+      return {
+        async write(records) {
+          const messages: Message[] = await Promise.all(
+            records.map(async (r) => ({
+              key: options.key ? options.key(r) : r.key,
+              value: await options.serialize(r),
+              timestamp: String(r.eventTime),
+              headers: {
+                'sluice.source': `${r.source.topic}/${r.source.partition}/${r.source.offset}`,
+              },
+            })),
+          );
+          await env.producer.send({ topic: options.topic, acks: -1, messages });
+        },
+        async close() {},
+      };
+    },
+  };
+}
+
+/** JSON encoding for internal topics where a schema is not (yet) registered. */
+export const jsonValue = <T>(record: StreamRecord<T>): Buffer => Buffer.from(JSON.stringify(record.value));

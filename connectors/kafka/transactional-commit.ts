@@ -1,0 +1,91 @@
+/**
+ * Commits state and source offsets together in one Kafka transaction (Kafka Streams' model): either the
+ * changelog records and the offsets are both visible, or neither is. A restored worker therefore resumes
+ * from exactly the offset its state reflects, so a crash never counts an event twice.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import pRetry from 'p-retry';
+
+export interface PartitionCommit {
+  readonly partition: number;
+  /** The next source offset to consume. */
+  readonly nextOffset: string;
+  readonly changelog: readonly { key: string; value: string | null }[];
+}
+
+export interface TransactionalCommitterOptions {
+  readonly transactionalId: string;
+  readonly groupId: string;
+  readonly sourceTopic: string;
+  readonly changelogTopic: string;
+  /** A killed worker's open transaction blocks readers until this passes; keep it short. */
+  readonly transactionTimeoutMs?: number;
+}
+
+export class TransactionalCommitter {
+  private readonly producer: Producer;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: TransactionalCommitterOptions,
+  ) {
+    this.producer = kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs ?? 10_000,
+    });
+  }
+
+  /** Connecting with the same transactionalId fences a previous incarnation of this worker. */
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+
+  /** Commits are serialized: a producer has one open transaction at a time. */
+  commit(commits: readonly PartitionCommit[]): Promise<void> {
+    // CONCURRENT_TRANSACTIONS right after a commit is normal (the coordinator is still writing markers);
+    // kafkajs marks it retriable but does not retry it inside sendOffsets.
+    const run = this.chain.then(() =>
+      pRetry(() => this.commitNow(commits), {
+        retries: 20,
+        minTimeout: 20,
+        maxTimeout: 1000,
+        shouldRetry: ({ error }) => (error as { retriable?: boolean }).retriable === true,
+      }),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(commits: readonly PartitionCommit[]): Promise<void> {
+    if (commits.length === 0) return;
+    const tx = await this.producer.transaction();
+    try {
+      const messages = commits.flatMap((c) =>
+        c.changelog.map((e) => ({ partition: c.partition, key: e.key, value: e.value })),
+      );
+      if (messages.length > 0) {
+        await tx.send({ topic: this.options.changelogTopic, acks: -1, messages });
+      }
+      await tx.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [
+          {
+            topic: this.options.sourceTopic,
+            partitions: commits.map((c) => ({ partition: c.partition, offset: c.nextOffset })),
+          },
+        ],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/** Test helpers that talk to the real broker of the local stack. */
+import { randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { loadEndpoints } from '../../connectors/config/endpoints.js';
+import { createKafka } from '../../connectors/kafka/client.js';
+
+export const endpoints = loadEndpoints();
+export const testKafka = (): Kafka => createKafka(endpoints.kafkaBrokers, `sluice-test-${process.pid}`);
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[], chunk = 2000): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += chunk) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ReadMessage extends KafkaMessage {
+  readonly partition: number;
+}
+
+/** Reads a whole topic from the beginning until every partition is at its end offset. */
+export async function readAll(kafka: Kafka, topic: string, options: { readUncommitted?: boolean } = {}) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const out: ReadMessage[] = [];
+  const pending = new Set(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => e.partition));
+  if (pending.size === 0) return out;
+  const consumer = kafka.consumer({
+    groupId: uniqueName('test-reader'),
+    readUncommitted: options.readUncommitted ?? false,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`readAll(${topic}) timed out`)), 60_000);
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (BigInt(payload.offsetLag) <= 0n) pending.delete(payload.partition);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      consumer
+        .subscribe({ topic, fromBeginning: true })
+        .then(() =>
+          consumer.run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) out.push({ ...m, partition: batch.partition });
+            },
+          }),
+        )
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+export const headerText = (headers: IHeaders | undefined, name: string): string | undefined => {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? String(v[0]) : String(v);
+};

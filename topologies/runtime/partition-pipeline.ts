@@ -1,0 +1,313 @@
+/**
+ * One assigned source partition: its RxJS pipeline, its state stores, the barriers that checkpoint it,
+ * and the bounded buffer that makes backpressure work. Records are fed only while fewer than
+ * `maxOutstandingBarriers` checkpoints are unfinished, so memory is bounded whatever the input rate.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Subject, merge, share, type Observable, type Subscription } from 'rxjs';
+import type { SinkWriter } from '../../connectors/sink.js';
+import type {
+  Barrier,
+  DeadLetterReason,
+  Element,
+  PartitionContext,
+  RawRecord,
+  SourcePosition,
+  StreamRecord,
+} from '../../schemas/stream.js';
+import type { RawValue, Topology } from '../builder.js';
+import { ChangelogStore, type ChangelogEntry } from './changelog-store.js';
+import { sinkStage } from './sink-stage.js';
+
+/** Changelog keys carry the store name, so one changelog topic serves every store of a topology. */
+const STORE_SEPARATOR = '\u0000';
+export const changelogKey = (store: string, key: string) => `${store}${STORE_SEPARATOR}${key}`;
+
+export interface CheckpointReady {
+  readonly partition: number;
+  readonly barrierId: number;
+  readonly nextOffset: string;
+  readonly changelog: readonly ChangelogEntry[];
+}
+
+export interface PartitionPipelineOptions {
+  readonly topology: Topology;
+  readonly partition: number;
+  /** Changelog contents restored for this partition (changelog key -> JSON). */
+  readonly restored: ReadonlyMap<string, string>;
+  readonly sinkWriters: readonly SinkWriter<unknown>[];
+  readonly logger: Logger;
+  readonly barrierEveryRecords: number;
+  readonly barrierIntervalMs: number;
+  readonly maxOutstandingBarriers: number;
+  readonly sinkMaxBatch: number;
+  readonly writeSide: (
+    kind: 'dead-letter' | 'late',
+    raw: RawRecord,
+    reason: DeadLetterReason,
+  ) => Promise<void>;
+  /** Called in barrier order; resolves once the checkpoint is committed. */
+  readonly commit: (checkpoint: CheckpointReady) => Promise<void>;
+  readonly onCredit: () => void;
+  readonly onFatal: (err: Error) => void;
+}
+
+export class PartitionPipeline {
+  private readonly input = new Subject<Element<RawValue>>();
+  private readonly stores = new Map<string, ChangelogStore<unknown>>();
+  private readonly captured = new Map<number, ChangelogEntry[]>();
+  private readonly raws = new Map<string, RawRecord>();
+  private readonly outstanding = new Map<number, string>();
+  private readonly arrivals = new Map<number, number>();
+  private pendingSide: Promise<void>[] = [];
+  private buffer: KafkaMessage[] = [];
+  private bufferHead = 0;
+  private commitChain: Promise<void> = Promise.resolve();
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextBarrierId = 1;
+  private sinceBarrier = 0;
+  private lastBarrierAt = Date.now();
+  /** Offsets below this were already fed: a re-delivery after a rebalance is skipped, not counted twice. */
+  private nextToFeed: bigint | undefined;
+  private disposed = false;
+  private draining = false;
+  /** The offset the last commit (or the restore) left the group at. */
+  committedOffset: string | undefined;
+
+  constructor(private readonly o: PartitionPipelineOptions) {}
+
+  get partition(): number {
+    return this.o.partition;
+  }
+
+  /** True while the buffer holds records that the credit does not allow feeding yet. */
+  get saturated(): boolean {
+    return this.bufferHead < this.buffer.length;
+  }
+
+  get outstandingBarriers(): number {
+    return this.outstanding.size;
+  }
+
+  start(): void {
+    const ctx = this.context();
+    let stream: Observable<Element<unknown>> = this.input;
+    for (const stage of this.o.topology.stages) stream = stream.pipe(stage(ctx));
+    const shared = stream.pipe(share());
+    const branches = this.o.sinkWriters.map((writer, i) =>
+      shared.pipe(
+        sinkStage(writer, {
+          name: this.o.topology.sinks[i]?.name ?? `sink-${i}`,
+          maxBatch: this.o.sinkMaxBatch,
+          logger: this.o.logger,
+        }),
+      ),
+    );
+    this.subscription = merge(...branches).subscribe({
+      next: (barrier) => this.onBarrierArrived(barrier),
+      error: (err: unknown) => this.fail(err),
+    });
+    this.timer = setInterval(() => this.onTimer(), Math.max(50, Math.floor(this.o.barrierIntervalMs / 2)));
+    this.timer.unref();
+  }
+
+  /** Takes a fetched batch (already in offset order). */
+  enqueue(messages: readonly KafkaMessage[]): void {
+    if (this.disposed) return;
+    for (const m of messages) this.buffer.push(m);
+    this.drain();
+  }
+
+  /** Stops feeding and forgets everything uncommitted: used on revoke and on fatal errors. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.subscription?.unsubscribe();
+    this.buffer = [];
+    this.bufferHead = 0;
+  }
+
+  /** Graceful end: checkpoints what was fed and waits for it to commit. */
+  async close(): Promise<void> {
+    if (this.disposed) return;
+    if (this.sinceBarrier > 0) this.emitBarrier();
+    const deadline = Date.now() + 30_000;
+    while (this.outstanding.size > 0 && !this.disposed && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.commitChain;
+    this.dispose();
+  }
+
+  private context(): PartitionContext {
+    const o = this.o;
+    return {
+      topology: o.topology.name,
+      topic: o.topology.source.topic,
+      partition: o.partition,
+      store: <V>(name: string) => {
+        let store = this.stores.get(name);
+        if (!store) {
+          const prefix = `${name}${STORE_SEPARATOR}`;
+          const restored = new Map<string, string>();
+          for (const [k, v] of o.restored) if (k.startsWith(prefix)) restored.set(k.slice(prefix.length), v);
+          store = new ChangelogStore<unknown>(name, restored);
+          this.stores.set(name, store);
+        }
+        return store as ChangelogStore<V>;
+      },
+      captureState: (barrier: Barrier) => {
+        const list = this.captured.get(barrier.id) ?? [];
+        for (const [name, store] of this.stores) {
+          for (const e of store.capture()) list.push({ key: changelogKey(name, e.key), value: e.value });
+        }
+        this.captured.set(barrier.id, list);
+      },
+      side: {
+        deadLetter: (raw, reason) => this.trackSide(o.writeSide('dead-letter', raw, reason)),
+        late: (record, reason) => {
+          const raw = this.raws.get(record.source.offset) ?? this.reconstructRaw(record);
+          this.trackSide(o.writeSide('late', raw, reason));
+        },
+      },
+      raw: (position: SourcePosition) => this.raws.get(position.offset),
+    };
+  }
+
+  private reconstructRaw(record: StreamRecord<unknown>): RawRecord {
+    return {
+      key: record.key === null ? null : Buffer.from(record.key),
+      value: Buffer.from(JSON.stringify(record.value)),
+      headers: record.headers,
+      source: record.source,
+    };
+  }
+
+  private trackSide(write: Promise<void>): void {
+    // A failed side write must fail the checkpoint it belongs to, never vanish.
+    this.pendingSide.push(write);
+    write.catch(() => undefined);
+  }
+
+  private drain(): void {
+    if (this.draining) return; // re-entrancy: a synchronous pipeline can hand back credit mid-feed
+    this.draining = true;
+    try {
+      while (
+        !this.disposed &&
+        this.bufferHead < this.buffer.length &&
+        this.outstanding.size < this.o.maxOutstandingBarriers
+      ) {
+        const message = this.buffer[this.bufferHead++] as KafkaMessage;
+        this.feed(message);
+      }
+      if (this.bufferHead >= this.buffer.length) {
+        this.buffer = [];
+        this.bufferHead = 0;
+      } else if (this.bufferHead > 4096) {
+        this.buffer = this.buffer.slice(this.bufferHead);
+        this.bufferHead = 0;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private feed(message: KafkaMessage): void {
+    const offset = BigInt(message.offset);
+    if (this.nextToFeed !== undefined && offset < this.nextToFeed) return;
+    this.nextToFeed = offset + 1n;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) {
+      if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v);
+    }
+    const source: SourcePosition = {
+      topic: this.o.topology.source.topic,
+      partition: this.o.partition,
+      offset: message.offset,
+      timestamp: Number(message.timestamp),
+    };
+    const raw: RawRecord = { key: message.key ?? null, value: message.value ?? null, headers, source };
+    this.raws.set(message.offset, raw);
+    this.input.next({
+      kind: 'record',
+      value: message.value ?? null,
+      key: message.key ? message.key.toString('utf8') : null,
+      eventTime: source.timestamp,
+      source,
+      headers,
+    });
+    this.sinceBarrier += 1;
+    if (this.sinceBarrier >= this.o.barrierEveryRecords) this.emitBarrier();
+  }
+
+  private onTimer(): void {
+    if (this.disposed) return;
+    if (
+      this.sinceBarrier > 0 &&
+      Date.now() - this.lastBarrierAt >= this.o.barrierIntervalMs &&
+      this.outstanding.size < this.o.maxOutstandingBarriers
+    ) {
+      this.emitBarrier();
+    }
+  }
+
+  private emitBarrier(): void {
+    if (this.nextToFeed === undefined) return;
+    const barrier: Barrier = {
+      kind: 'barrier',
+      id: this.nextBarrierId++,
+      partition: this.o.partition,
+      nextOffset: this.nextToFeed.toString(),
+    };
+    this.sinceBarrier = 0;
+    this.lastBarrierAt = Date.now();
+    this.outstanding.set(barrier.id, barrier.nextOffset);
+    this.input.next(barrier);
+  }
+
+  private onBarrierArrived(barrier: Barrier): void {
+    const seen = (this.arrivals.get(barrier.id) ?? 0) + 1;
+    if (seen < this.o.sinkWriters.length) {
+      this.arrivals.set(barrier.id, seen);
+      return;
+    }
+    this.arrivals.delete(barrier.id);
+    const side = this.pendingSide;
+    this.pendingSide = [];
+    const changelog = this.captured.get(barrier.id) ?? [];
+    this.captured.delete(barrier.id);
+    this.commitChain = this.commitChain
+      .then(async () => {
+        await Promise.all(side);
+        if (this.disposed) return;
+        await this.o.commit({
+          partition: this.o.partition,
+          barrierId: barrier.id,
+          nextOffset: barrier.nextOffset,
+          changelog,
+        });
+        this.committedOffset = barrier.nextOffset;
+        this.outstanding.delete(barrier.id);
+        const next = BigInt(barrier.nextOffset);
+        for (const key of this.raws.keys()) {
+          if (BigInt(key) < next) this.raws.delete(key);
+          else break; // insertion order is offset order
+        }
+        this.drain();
+        this.o.onCredit();
+      })
+      .catch((err: unknown) => this.fail(err));
+  }
+
+  private fail(err: unknown): void {
+    if (this.disposed) return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.o.logger.error({ partition: this.o.partition, err: error }, 'partition pipeline failed');
+    this.dispose();
+    this.o.onFatal(error);
+  }
+}

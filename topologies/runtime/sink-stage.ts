@@ -1,0 +1,79 @@
+/**
+ * Turns a SinkWriter into the terminal stage of a partition pipeline: records are batched, each batch is
+ * written (retried with backoff for as long as it takes — the partition stays paused meanwhile because its
+ * barriers stay outstanding), and a barrier is forwarded only after every write before it resolved.
+ */
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { SinkWriter } from '../../connectors/sink.js';
+import type { Barrier, Element, StreamRecord } from '../../schemas/stream.js';
+
+export interface SinkStageOptions {
+  readonly name: string;
+  readonly maxBatch: number;
+  readonly logger: Logger;
+  /** Longest pause between retries of a failing write. */
+  readonly maxRetryDelayMs?: number;
+}
+
+export function sinkStage<T>(
+  writer: SinkWriter<T>,
+  options: SinkStageOptions,
+): OperatorFunction<Element<T>, Barrier> {
+  const write = (batch: StreamRecord<T>[]) =>
+    pRetry(() => writer.write(batch), {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 100,
+      maxTimeout: options.maxRetryDelayMs ?? 5000,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        options.logger.warn(
+          { sink: options.name, attempt: attemptNumber, err: error.message, records: batch.length },
+          'sink write failed; retrying',
+        );
+      },
+    });
+
+  return (source) =>
+    new Observable<Barrier>((subscriber) => {
+      let buffer: StreamRecord<T>[] = [];
+      let chain: Promise<void> = Promise.resolve();
+      let failed = false;
+      const enqueue = (step: () => Promise<void> | void) => {
+        chain = chain.then(step).catch((err: unknown) => {
+          if (!failed) subscriber.error(err);
+          failed = true;
+        });
+      };
+      const flush = () => {
+        if (buffer.length === 0) return;
+        const batch = buffer;
+        buffer = [];
+        enqueue(() => (failed ? undefined : write(batch)));
+      };
+      const subscription = source.subscribe({
+        next(element) {
+          if (element.kind === 'record') {
+            buffer.push(element);
+            if (buffer.length >= options.maxBatch) flush();
+            return;
+          }
+          flush();
+          enqueue(() => {
+            if (!failed) subscriber.next(element);
+          });
+        },
+        error(err) {
+          subscriber.error(err);
+        },
+        complete() {
+          flush();
+          enqueue(() => subscriber.complete());
+        },
+      });
+      return () => {
+        failed = true;
+        subscription.unsubscribe();
+      };
+    });
+}

@@ -1,0 +1,370 @@
+/**
+ * Runs one topology as a member of its Kafka consumer group. Partitions are the unit of parallelism: to
+ * scale out, start more workers and the group protocol spreads the partitions; each newly assigned
+ * partition's state is restored from the changelog before its first record is processed.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+import type { Endpoints } from '../../connectors/config/endpoints.js';
+import { restoreChangelog } from '../../connectors/kafka/changelog-restore.js';
+import { rootLogger } from '../../connectors/kafka/client.js';
+import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
+import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
+import { TransactionalCommitter, type PartitionCommit } from '../../connectors/kafka/transactional-commit.js';
+import type { SinkWriter } from '../../connectors/sink.js';
+import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
+import type { Topology } from '../builder.js';
+import { PartitionPipeline, type CheckpointReady } from './partition-pipeline.js';
+
+export interface WorkerOptions {
+  /** Stable per worker instance (e.g. the pod name): restarting with it fences the previous incarnation. */
+  readonly instanceId: string;
+  readonly kafka: Kafka;
+  readonly endpoints: Endpoints;
+  readonly logger?: Logger;
+  readonly barrierEveryRecords?: number;
+  readonly barrierIntervalMs?: number;
+  readonly maxOutstandingBarriers?: number;
+  readonly sinkMaxBatch?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly transactionTimeoutMs?: number;
+}
+
+function metric<T>(name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+const recordsIn = metric(
+  'sluice_records_in_total',
+  () =>
+    new Counter({
+      name: 'sluice_records_in_total',
+      help: 'Records fetched from a source partition',
+      labelNames: ['topology', 'partition'],
+    }),
+);
+const commitSeconds = metric(
+  'sluice_checkpoint_commit_seconds',
+  () =>
+    new Histogram({
+      name: 'sluice_checkpoint_commit_seconds',
+      help: 'Time to commit state and offsets in one Kafka transaction',
+      labelNames: ['topology'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+);
+const consumerLag = metric(
+  'sluice_consumer_lag',
+  () =>
+    new Gauge({
+      name: 'sluice_consumer_lag',
+      help: 'Records between the last fetched offset and the partition end',
+      labelNames: ['topology', 'partition'],
+    }),
+);
+const pausedPartitions = metric(
+  'sluice_paused_partitions',
+  () =>
+    new Gauge({
+      name: 'sluice_paused_partitions',
+      help: 'Source partitions paused by backpressure',
+      labelNames: ['topology'],
+    }),
+);
+
+export class TopologyWorker {
+  private readonly logger: Logger;
+  private readonly groupId: string;
+  private readonly changelogTopic: string;
+  private readonly pipelines = new Map<number, PartitionPipeline>();
+  private readonly ready = new Map<number, Promise<PartitionPipeline | undefined>>();
+  private readonly paused = new Set<number>();
+  private admin!: Admin;
+  private consumer!: Consumer;
+  private producer!: Producer;
+  private committer!: TransactionalCommitter;
+  private writers: SinkWriter<unknown>[] = [];
+  private assignment = new Set<number>();
+  private generation = 0;
+  private pendingCommits: { checkpoint: CheckpointReady; generation: number; done: (e?: Error) => void }[] =
+    [];
+  private committing = false;
+  private stopping = false;
+  private fatalHandlers: ((err: Error) => void)[] = [];
+
+  constructor(
+    readonly topology: Topology,
+    private readonly options: WorkerOptions,
+  ) {
+    this.groupId = topology.options.groupId ?? topology.name;
+    this.changelogTopic = `${topology.name}-changelog`;
+    this.logger = (options.logger ?? rootLogger).child({
+      topology: topology.name,
+      instance: options.instanceId,
+    });
+  }
+
+  onFatal(handler: (err: Error) => void): void {
+    this.fatalHandlers.push(handler);
+  }
+
+  /** The partitions this worker owns right now (for status and tests). */
+  get assignedPartitions(): number[] {
+    return [...this.assignment].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    const { kafka } = this.options;
+    const t = this.topology;
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    const partitions = await partitionCount(this.admin, t.source.topic);
+    if (partitions === undefined) {
+      throw new TopicConfigError(
+        `source topic ${t.source.topic} of topology ${t.name} does not exist; create it first ` +
+          `(e.g. \`sluice topics create ${t.source.topic} --partitions 6\`) or point the topology at an existing topic`,
+      );
+    }
+    await ensureTopics(this.admin, [
+      { topic: this.changelogTopic, numPartitions: partitions, compacted: true },
+      { topic: deadLetterTopic(t.name), numPartitions: partitions },
+      { topic: lateTopic(t.name), numPartitions: partitions },
+      ...t.sinks.flatMap((s) =>
+        (s.topics ?? []).map((x) => ({
+          topic: x.topic,
+          numPartitions: x.numPartitions ?? partitions,
+          compacted: x.compacted ?? false,
+        })),
+      ),
+    ]);
+
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.committer = new TransactionalCommitter(kafka, {
+      transactionalId: `sluice-${t.name}-${this.options.instanceId}`,
+      groupId: this.groupId,
+      sourceTopic: t.source.topic,
+      changelogTopic: this.changelogTopic,
+      transactionTimeoutMs: this.options.transactionTimeoutMs,
+    });
+    await this.committer.connect();
+    const env = {
+      topology: t.name,
+      kafka,
+      producer: this.producer,
+      endpoints: this.options.endpoints,
+      logger: this.logger,
+    };
+    this.writers = await Promise.all(t.sinks.map((s) => s.open(env)));
+
+    this.consumer = kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: 1000,
+      maxBytesPerPartition: 256 * 1024,
+      maxWaitTimeInMs: 100,
+      readUncommitted: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.onAssignment(payload.memberAssignment[t.source.topic] ?? []).catch((err: unknown) =>
+        this.fatal(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      consumerLag.set({ topology: t.name, partition: String(payload.partition) }, Number(payload.offsetLag));
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fatal(payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: t.source.topic, fromBeginning: t.source.fromBeginning });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.min(partitions, 8),
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.logger.info({ partitions, groupId: this.groupId }, 'topology worker started');
+  }
+
+  /** Graceful stop: checkpoint what was fed, commit it, leave the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.consumer?.pause([{ topic: this.topology.source.topic }]);
+    await Promise.all([...this.pipelines.values()].map((p) => p.close()));
+    await this.consumer?.disconnect().catch(() => undefined);
+    await Promise.all(this.writers.map((w) => w.close().catch(() => undefined)));
+    await this.committer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+    this.logger.info('topology worker stopped');
+  }
+
+  private async onAssignment(partitions: number[]): Promise<void> {
+    this.generation += 1;
+    const next = new Set(partitions);
+    const topic = this.topology.source.topic;
+    for (const [p, pipeline] of this.pipelines) {
+      if (!next.has(p)) {
+        pipeline.dispose();
+        this.pipelines.delete(p);
+        this.ready.delete(p);
+        this.paused.delete(p);
+      }
+    }
+    this.assignment = next;
+    // A partition we kept may have been owned by someone else in a generation we missed (e.g. after a
+    // long GC pause): if the group's committed offset is not ours, our in-memory state is stale.
+    const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+    const offsets = new Map((committed[0]?.partitions ?? []).map((x) => [x.partition, x.offset]));
+    for (const [p, pipeline] of this.pipelines) {
+      const groupOffset = offsets.get(p);
+      if (pipeline.committedOffset !== undefined && groupOffset !== pipeline.committedOffset) {
+        this.logger.warn(
+          { partition: p, groupOffset, ours: pipeline.committedOffset },
+          'stale partition; restoring',
+        );
+        pipeline.dispose();
+        this.pipelines.delete(p);
+        this.ready.delete(p);
+        if (groupOffset !== undefined && groupOffset !== '-1') {
+          this.consumer.seek({ topic, partition: p, offset: groupOffset });
+        }
+      }
+    }
+    const fresh = partitions.filter((p) => !this.ready.has(p));
+    const restoring = restoreChangelog(this.options.kafka, this.changelogTopic, fresh);
+    for (const p of fresh) {
+      const generation = this.generation;
+      this.ready.set(
+        p,
+        restoring.then((restored) => {
+          if (generation !== this.generation && !this.assignment.has(p)) return undefined;
+          const pipeline = this.createPipeline(p, restored.get(p) ?? new Map());
+          const groupOffset = offsets.get(p);
+          if (groupOffset !== undefined && groupOffset !== '-1') pipeline.committedOffset = groupOffset;
+          this.pipelines.set(p, pipeline);
+          pipeline.start();
+          return pipeline;
+        }),
+      );
+    }
+    this.logger.info({ partitions: this.assignedPartitions, restoring: fresh }, 'partitions assigned');
+    pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
+  }
+
+  private createPipeline(partition: number, restored: Map<string, string>): PartitionPipeline {
+    const t = this.topology;
+    const pipeline: PartitionPipeline = new PartitionPipeline({
+      topology: t,
+      partition,
+      restored,
+      sinkWriters: this.writers,
+      logger: this.logger,
+      barrierEveryRecords: this.options.barrierEveryRecords ?? 2000,
+      barrierIntervalMs: this.options.barrierIntervalMs ?? 500,
+      maxOutstandingBarriers: this.options.maxOutstandingBarriers ?? 4,
+      sinkMaxBatch: this.options.sinkMaxBatch ?? 500,
+      writeSide: (kind, raw, reason) => this.writeSide(kind, raw, reason),
+      commit: (checkpoint) => this.requestCommit(checkpoint),
+      onCredit: () => {
+        if (this.paused.has(partition) && !pipeline.saturated) {
+          this.paused.delete(partition);
+          this.consumer.resume([{ topic: t.source.topic, partitions: [partition] }]);
+          pausedPartitions.set({ topology: t.name }, this.paused.size);
+        }
+      },
+      onFatal: (err) => this.fatal(err),
+    });
+    return pipeline;
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const pipeline = await this.ready.get(batch.partition);
+    if (!pipeline || !isRunning() || isStale() || this.stopping) return;
+    if (this.pipelines.get(batch.partition) !== pipeline) return;
+    recordsIn.inc(
+      { topology: this.topology.name, partition: String(batch.partition) },
+      batch.messages.length,
+    );
+    pipeline.enqueue(batch.messages);
+    resolveOffset(batch.lastOffset());
+    if (pipeline.saturated && !this.paused.has(batch.partition)) {
+      this.paused.add(batch.partition);
+      this.consumer.pause([{ topic: this.topology.source.topic, partitions: [batch.partition] }]);
+      pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
+    }
+    await heartbeat();
+  }
+
+  private async writeSide(
+    kind: 'dead-letter' | 'late',
+    raw: RawRecord,
+    reason: DeadLetterReason,
+  ): Promise<void> {
+    const name = this.topology.name;
+    const topic = kind === 'dead-letter' ? deadLetterTopic(name) : lateTopic(name);
+    await writeDeadLetter(this.producer, topic, name, raw, reason);
+  }
+
+  /** Group commit: every checkpoint that is ready goes into the next single transaction. */
+  private requestCommit(checkpoint: CheckpointReady): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingCommits.push({
+        checkpoint,
+        generation: this.generation,
+        done: (e) => (e ? reject(e) : resolve()),
+      });
+      void this.flushCommits();
+    });
+  }
+
+  private async flushCommits(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.pendingCommits.length > 0) {
+        const batch = this.pendingCommits.splice(0);
+        // Never commit for a partition we no longer own: the new owner's progress would be overwritten.
+        const owned = batch.filter((c) => this.pipelines.has(c.checkpoint.partition));
+        const merged = new Map<
+          number,
+          PartitionCommit & { changelog: { key: string; value: string | null }[] }
+        >();
+        for (const { checkpoint } of owned) {
+          const prev = merged.get(checkpoint.partition);
+          merged.set(checkpoint.partition, {
+            partition: checkpoint.partition,
+            nextOffset: checkpoint.nextOffset,
+            changelog: [...(prev?.changelog ?? []), ...checkpoint.changelog],
+          });
+        }
+        const end = commitSeconds.startTimer({ topology: this.topology.name });
+        try {
+          await this.committer.commit([...merged.values()]);
+          end();
+          for (const c of batch) c.done();
+        } catch (err) {
+          const error = err instanceof Error ? err : new Error(String(err));
+          for (const c of batch) c.done(error);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private fatal(err: Error): void {
+    this.logger.error({ err }, 'topology worker failed');
+    for (const handler of this.fatalHandlers) handler(err);
+  }
+}
