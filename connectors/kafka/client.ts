@@ -11,6 +11,11 @@ function kafkaLogCreator() {
   const log = rootLogger.child({ component: 'kafkajs' });
   return ({ level, log: entry }: LogEntry) => {
     const { message, ...rest } = entry;
+    // CONCURRENT_TRANSACTIONS right after a commit is routine (kafkajs retries it); keep it out of error logs.
+    if (/concurrent operation on the same transaction/.test(`${message} ${String(rest.error ?? '')}`)) {
+      log.debug(rest, message);
+      return;
+    }
     if (level === logLevel.ERROR) log.error(rest, message);
     else if (level === logLevel.WARN) log.warn(rest, message);
     else if (level === logLevel.INFO) log.debug(rest, message);

@@ -31,9 +31,7 @@ export async function produce(kafka: Kafka, topic: string, messages: Message[], 
   }
 }
 
-export interface ReadMessage extends KafkaMessage {
-  readonly partition: number;
-}
+export type ReadMessage = KafkaMessage & { readonly partition: number };
 
 /** Reads a whole topic from the beginning until every partition is at its end offset. */
 export async function readAll(kafka: Kafka, topic: string, options: { readUncommitted?: boolean } = {}) {

@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics of a scorer. Metric objects are shared per registry (prom-client refuses a second
+ * registration of a name), and every series carries the scorer's name so champion and shadow stay apart.
+ */
+import type { Registry } from 'prom-client';
+import client from 'prom-client';
+
+function metric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export function scorerMetrics(registry: Registry, scorer: string) {
+  const registers = [registry];
+  const provider = metric(
+    registry,
+    'sluice_scorer_execution_provider',
+    () =>
+      new client.Gauge({
+        name: 'sluice_scorer_execution_provider',
+        help: '1 for the execution provider a scorer runs on, 0 for providers it tried and could not use',
+        labelNames: ['scorer', 'provider'],
+        registers,
+      }),
+  );
+  const batchSize = metric(
+    registry,
+    'sluice_scorer_batch_size',
+    () =>
+      new client.Histogram({
+        name: 'sluice_scorer_batch_size',
+        help: 'rows per inference run',
+        labelNames: ['scorer'],
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+        registers,
+      }),
+  );
+  const latency = metric(
+    registry,
+    'sluice_scorer_inference_seconds',
+    () =>
+      new client.Histogram({
+        name: 'sluice_scorer_inference_seconds',
+        help: 'wall time of one inference run (one batch)',
+        labelNames: ['scorer'],
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      }),
+  );
+  const queueDepth = metric(
+    registry,
+    'sluice_scorer_queue_depth',
+    () =>
+      new client.Gauge({
+        name: 'sluice_scorer_queue_depth',
+        help: 'rows waiting for a batch (admitted, not yet running)',
+        labelNames: ['scorer'],
+        registers,
+      }),
+  );
+  const swaps = metric(
+    registry,
+    'sluice_scorer_model_swaps_total',
+    () =>
+      new client.Counter({
+        name: 'sluice_scorer_model_swaps_total',
+        help: 'model swap attempts by result (swapped | refused)',
+        labelNames: ['scorer', 'result'],
+        registers,
+      }),
+  );
+  const failedBatches = metric(
+    registry,
+    'sluice_scorer_failed_batches_total',
+    () =>
+      new client.Counter({
+        name: 'sluice_scorer_failed_batches_total',
+        help: 'inference runs that threw (their callers get the error)',
+        labelNames: ['scorer'],
+        registers,
+      }),
+  );
+  return {
+    setProvider(inUse: string, tried: readonly string[]) {
+      for (const p of tried) provider.set({ scorer, provider: p }, p === inUse ? 1 : 0);
+    },
+    observeBatch(rows: number, seconds: number) {
+      batchSize.observe({ scorer }, rows);
+      latency.observe({ scorer }, seconds);
+    },
+    setQueueDepth: (rows: number) => queueDepth.set({ scorer }, rows),
+    swap: (result: 'swapped' | 'refused') => swaps.inc({ scorer, result }),
+    failedBatch: () => failedBatches.inc({ scorer }),
+  };
+}
+
+export type ScorerMetrics = ReturnType<typeof scorerMetrics>;
