@@ -1,0 +1,10 @@
+export type { Aggregator, AnyAggregator, ArrivalStamp } from './aggregator.js';
+export { aggregate, type AggregateResult } from './aggregate.js';
+export { count } from './count.js';
+export { sum } from './sum.js';
+export { mean } from './mean.js';
+export { max, min } from './extremes.js';
+export { last } from './last.js';
+export { distinctCount } from './distinct-count.js';
+export { hllAdd, hllEmpty, hllEstimate, hllMerge, HLL_PRECISION, type HllSketch } from './hyperloglog.js';
+export { murmur3 } from './murmur3.js';

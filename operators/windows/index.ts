@@ -1,0 +1,10 @@
+export type { FixedWindows, SessionWindows, SlidingWindows, TimeWindow, WindowAssigner } from './assigner.js';
+export { parseDuration, parsePositiveDuration, type Duration } from './duration.js';
+export { tumbling } from './tumbling.js';
+export { hopping, fixedWindowsContaining } from './hopping.js';
+export { sliding } from './sliding.js';
+export { session } from './session.js';
+export { WindowEngine, type EngineStep, type WindowEngineOptions } from './window-engine.js';
+export type { AccumulatorOps, ClosedWindow, LateInfo } from './strategy.js';
+export { window, type WindowOptions, type WindowResult } from './window-stage.js';
+export { lateEventsCounter } from './late-counter.js';
