@@ -1,0 +1,74 @@
+/**
+ * One @clickhouse/client client for both offline-store modes, so the calling code is the same:
+ * - embedded: chdb (ClickHouse in-process) through `chdb/connection`, on the data folder at endpoint.path;
+ * - http: any ClickHouse server at endpoint.url.
+ * chdb quirks the callers must respect: a data folder belongs to one process (and one folder per
+ * process), the client's `database` option is ignored (qualify non-default table names), and per-query
+ * settings stick to the session (so prefer SQL that needs no per-query settings).
+ */
+import { mkdirSync } from 'node:fs';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseClientConfigOptions,
+} from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { ConfigError, type ClickHouseEndpoint } from '../config/endpoints.js';
+
+export type { ClickHouseClient } from '@clickhouse/client';
+
+export interface ClickHouseClientOptions {
+  /** HTTP mode: per-request timeout, so an attempt never hangs. */
+  readonly requestTimeoutMs?: number;
+  /** The client logs every failed request itself; our writers report failures, so it is off by default. */
+  readonly logLevel?: ClickHouseLogLevel;
+}
+
+type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+function openChdb(path: string): ClientConnection {
+  try {
+    mkdirSync(path, { recursive: true });
+    // chdb types its Connection against @clickhouse/client-common 1.23.0 while the client bundles its own
+    // copy of the same interface; they are identical at run time but not nominally equal.
+    return createChdbConnection({ path }) as unknown as ClientConnection;
+  } catch (err) {
+    const message =
+      err instanceof Error ? `${err.message} ${String((err as Error).cause ?? '')}` : String(err);
+    if (/only one active data directory per process/.test(message)) {
+      throw new ConfigError(
+        `cannot open the embedded ClickHouse store at ${path}: this process already has another chdb data ` +
+          'folder open (chdb allows one per process). Use one SLUICE_CHDB_PATH per process.',
+        { cause: err },
+      );
+    }
+    if (/Cannot lock file|Another server instance/.test(message)) {
+      throw new ConfigError(
+        `the embedded ClickHouse store at ${path} is owned by another process (one process per chdb folder). ` +
+          'Reach it through that process, set SLUICE_CHDB_PATH to a different folder, or set CLICKHOUSE_URL ' +
+          'to a ClickHouse server that several processes can share.',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+export function createClickHouseClient(
+  endpoint: ClickHouseEndpoint,
+  options: ClickHouseClientOptions = {},
+): ClickHouseClient {
+  const log = { level: options.logLevel ?? ClickHouseLogLevel.OFF };
+  if (endpoint.mode === 'embedded') {
+    return createClient({ connection: openChdb(endpoint.path), log });
+  }
+  return createClient({
+    url: endpoint.url,
+    username: endpoint.username,
+    password: endpoint.password,
+    database: endpoint.database,
+    request_timeout: options.requestTimeoutMs ?? 30_000,
+    log,
+  });
+}

@@ -1,0 +1,36 @@
+/** The ClickHouse offline store: one client for chdb or HTTP, dialect, migrations, batch writer. */
+export {
+  createClickHouseClient,
+  type ClickHouseClient,
+  type ClickHouseClientOptions,
+} from './clickhouse-client.js';
+export {
+  detectDialect,
+  dialectFromVersion,
+  type ClickHouseDialect,
+  type ClickHouseFeatures,
+} from './dialect.js';
+export {
+  applyMigrations,
+  checkMigrations,
+  MigrationError,
+  MIGRATIONS_TABLE,
+  type Migration,
+  type MigrationOptions,
+  type MigrationReport,
+} from './migrations.js';
+export {
+  ClickHouseBatchWriter,
+  ClickHouseWriteError,
+  DEFAULT_CLICKHOUSE_RETRY,
+  type BatchWriterOptions,
+  type RetryPolicy,
+} from './batch-writer.js';
+export {
+  countFinal,
+  countRaw,
+  replacingMergeTreeDDL,
+  type ReplacingTableSpec,
+} from './replacing-merge-tree.js';
+export { checkIdentifier, checkTableName, quoteString, SqlTextError } from './sql-text.js';
+export { clickHouseErrorCode, isTransientClickHouseError } from './transient-errors.js';
