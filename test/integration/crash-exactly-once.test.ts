@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
-import { createTopic, produce, readAll, testKafka, uniqueName } from '../support/kafka.js';
+import {
+  createTopic,
+  produce,
+  readAll,
+  testKafka,
+  uniqueName,
+  deleteTopics,
+  topologyTopics,
+} from '../support/kafka.js';
 import type { CrashTestEvent } from '../support/window-worker.js';
 
 const kafka = testKafka();
@@ -46,7 +54,10 @@ async function committedTotal(): Promise<bigint> {
   await admin.connect();
   try {
     const [offsets] = await admin.fetchOffsets({ groupId: name, topics: [source] });
-    return (offsets?.partitions ?? []).reduce((acc, p) => acc + (p.offset === '-1' ? 0n : BigInt(p.offset)), 0n);
+    return (offsets?.partitions ?? []).reduce(
+      (acc, p) => acc + (p.offset === '-1' ? 0n : BigInt(p.offset)),
+      0n,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -69,88 +80,91 @@ function lcg(seed: number) {
   };
 }
 
-test('SIGKILL mid-stream, restart and scale-out: final windows equal the reference exactly', { timeout: 600_000 }, async () => {
-  await createTopic(kafka, source, PARTITIONS);
-  const rand = lcg(42);
-  const t0 = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 3_600_000;
-  const events: CrashTestEvent[] = Array.from({ length: EVENTS }, (_, id) => ({
-    id,
-    key: `card-${Math.floor(rand() * 300)}`,
-    // Jitter of up to 2.5 s stays inside the 3 s out-of-orderness, so no event is late by design.
-    ts: t0 + id * 20 + Math.floor(rand() * 2500) - 1250,
-    amount: 1 + Math.floor(rand() * 1000),
-  }));
-  const toMessage = (e: CrashTestEvent): Message => ({ key: e.key, value: JSON.stringify(e) });
+test(
+  'SIGKILL mid-stream, restart and scale-out: final windows equal the reference exactly',
+  { timeout: 600_000 },
+  async () => {
+    await createTopic(kafka, source, PARTITIONS);
+    const rand = lcg(42);
+    const t0 = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 3_600_000;
+    const events: CrashTestEvent[] = Array.from({ length: EVENTS }, (_, id) => ({
+      id,
+      key: `card-${Math.floor(rand() * 300)}`,
+      // Jitter of up to 2.5 s stays inside the 3 s out-of-orderness, so no event is late by design.
+      ts: t0 + id * 20 + Math.floor(rand() * 2500) - 1250,
+      amount: 1 + Math.floor(rand() * 1000),
+    }));
+    const toMessage = (e: CrashTestEvent): Message => ({ key: e.key, value: JSON.stringify(e) });
 
-  const w1 = startWorker('w1');
-  const w2 = startWorker('w2');
-  await produce(kafka, source, events.slice(0, 40_000).map(toMessage));
-  await waitFor('first commits', async () => (await committedTotal()) > 10_000n, 120_000);
+    const w1 = startWorker('w1');
+    const w2 = startWorker('w2');
+    await produce(kafka, source, events.slice(0, 40_000).map(toMessage));
+    await waitFor('first commits', async () => (await committedTotal()) > 10_000n, 120_000);
 
-  w1.kill('SIGKILL');
-  await exited(w1);
-  await produce(kafka, source, events.slice(40_000, 70_000).map(toMessage));
-  const w1b = startWorker('w1'); // same instance id: its transactional id fences the killed incarnation
-  await produce(kafka, source, events.slice(70_000).map(toMessage));
-  await new Promise((r) => setTimeout(r, 2000));
-  const w3 = startWorker('w3');
+    w1.kill('SIGKILL');
+    await exited(w1);
+    await produce(kafka, source, events.slice(40_000, 70_000).map(toMessage));
+    const w1b = startWorker('w1'); // same instance id: its transactional id fences the killed incarnation
+    await produce(kafka, source, events.slice(70_000).map(toMessage));
+    await new Promise((r) => setTimeout(r, 2000));
+    const w3 = startWorker('w3');
 
-  // Close every window: one event far ahead per partition advances each partition's watermark.
-  const tEnd = t0 + EVENTS * 20 + 3_600_000;
-  await produce(
-    kafka,
-    source,
-    Array.from({ length: PARTITIONS }, (_, p) => ({
-      partition: p,
-      key: `flush-${p}`,
-      value: JSON.stringify({ id: -1 - p, key: `flush-${p}`, ts: tEnd, amount: 0 }),
-    })),
-  );
-  const total = BigInt(EVENTS + PARTITIONS);
-  await waitFor('all offsets committed', async () => (await committedTotal()) === total, 300_000);
+    // Close every window: one event far ahead per partition advances each partition's watermark.
+    const tEnd = t0 + EVENTS * 20 + 3_600_000;
+    await produce(
+      kafka,
+      source,
+      Array.from({ length: PARTITIONS }, (_, p) => ({
+        partition: p,
+        key: `flush-${p}`,
+        value: JSON.stringify({ id: -1 - p, key: `flush-${p}`, ts: tEnd, amount: 0 }),
+      })),
+    );
+    const total = BigInt(EVENTS + PARTITIONS);
+    await waitFor('all offsets committed', async () => (await committedTotal()) === total, 300_000);
 
-  for (const w of [w2, w1b, w3]) w.kill('SIGTERM');
-  const codes = await Promise.all([w2, w1b, w3].map(exited));
-  assert.deepEqual(codes, [0, 0, 0], 'workers stop gracefully on SIGTERM');
+    for (const w of [w2, w1b, w3]) w.kill('SIGTERM');
+    const codes = await Promise.all([w2, w1b, w3].map(exited));
+    assert.deepEqual(codes, [0, 0, 0], 'workers stop gracefully on SIGTERM');
 
-  // Reference: a plain group-by over the whole input.
-  const expected = new Map<string, { n: number; total: number }>();
-  for (const e of events) {
-    const start = Math.floor(e.ts / WINDOW_MS) * WINDOW_MS;
-    const k = `${e.key}@${start}`;
-    const agg = expected.get(k) ?? { n: 0, total: 0 };
-    agg.n += 1;
-    agg.total += e.amount;
-    expected.set(k, agg);
-  }
-
-  const results = await readAll(kafka, output);
-  const actual = new Map<string, { n: number; total: number }>();
-  let duplicates = 0;
-  for (const m of results) {
-    const r = JSON.parse(String(m.value)) as { key: string; start: number; value: { n: number; total: number } };
-    const k = `${r.key}@${r.start}`;
-    const prev = actual.get(k);
-    if (prev) {
-      duplicates += 1;
-      // At-least-once output: a re-emitted window after a crash must carry the very same value.
-      assert.deepEqual(r.value, prev, `window ${k} was emitted twice with different values`);
+    // Reference: a plain group-by over the whole input.
+    const expected = new Map<string, { n: number; total: number }>();
+    for (const e of events) {
+      const start = Math.floor(e.ts / WINDOW_MS) * WINDOW_MS;
+      const k = `${e.key}@${start}`;
+      const agg = expected.get(k) ?? { n: 0, total: 0 };
+      agg.n += 1;
+      agg.total += e.amount;
+      expected.set(k, agg);
     }
-    actual.set(k, r.value);
-  }
-  assert.equal(actual.size, expected.size, 'same set of windows');
-  for (const [k, v] of expected) assert.deepEqual(actual.get(k), v, `window ${k}`);
-  const late = await readAll(kafka, `${name}.late`);
-  assert.equal(late.length, 0, 'no event was late');
-  console.log(`# windows=${expected.size} re-emitted=${duplicates}`);
-});
+
+    const results = await readAll(kafka, output);
+    const actual = new Map<string, { n: number; total: number }>();
+    let duplicates = 0;
+    for (const m of results) {
+      const r = JSON.parse(String(m.value)) as {
+        key: string;
+        start: number;
+        value: { n: number; total: number };
+      };
+      const k = `${r.key}@${r.start}`;
+      const prev = actual.get(k);
+      if (prev) {
+        duplicates += 1;
+        // At-least-once output: a re-emitted window after a crash must carry the very same value.
+        assert.deepEqual(r.value, prev, `window ${k} was emitted twice with different values`);
+      }
+      actual.set(k, r.value);
+    }
+    assert.equal(actual.size, expected.size, 'same set of windows');
+    for (const [k, v] of expected) assert.deepEqual(actual.get(k), v, `window ${k}`);
+    const late = await readAll(kafka, `${name}.late`);
+    assert.equal(late.length, 0, 'no event was late');
+    console.log(`# windows=${expected.size} re-emitted=${duplicates}`);
+  },
+);
 
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin
-    .deleteTopics({ topics: [source, output, `${name}.dlq`, `${name}.late`, `${name}-changelog`] })
-    .catch(() => {});
-  await admin.disconnect();
+  await deleteTopics(kafka, [source, output, ...topologyTopics(name)]);
 });

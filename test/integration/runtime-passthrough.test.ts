@@ -10,7 +10,17 @@ import { keyBy } from '../../operators/key-by.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { jsonDecoder } from '../support/json-decoder.js';
-import { createTopic, endpoints, headerText, produce, readAll, testKafka, uniqueName } from '../support/kafka.js';
+import {
+  createTopic,
+  endpoints,
+  headerText,
+  produce,
+  readAll,
+  testKafka,
+  uniqueName,
+  deleteTopics,
+  topologyTopics,
+} from '../support/kafka.js';
 
 interface Event {
   id: number;
@@ -81,8 +91,5 @@ test('all records flow to the sink, poison is dead-lettered, offsets reach the e
 });
 
 after(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [source, out, `${name}.dlq`, `${name}.late`, `${name}-changelog`] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopics(kafka, [source, out, ...topologyTopics(name)]);
 });

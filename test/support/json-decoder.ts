@@ -6,7 +6,9 @@ export const jsonDecoder = <T>(): RecordDecoder<T> => ({
     try {
       return JSON.parse(payload.toString('utf8')) as T;
     } catch (err) {
-      throw Object.assign(new Error(`invalid JSON: ${(err as Error).message}`), { code: 'JSON_DECODE_ERROR' });
+      throw Object.assign(new Error(`invalid JSON: ${(err as Error).message}`), {
+        code: 'JSON_DECODE_ERROR',
+      });
     }
   },
 });

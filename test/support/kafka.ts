@@ -13,7 +13,10 @@ export async function createTopic(kafka: Kafka, topic: string, numPartitions: nu
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -81,3 +84,18 @@ export const headerText = (headers: IHeaders | undefined, name: string): string 
   if (v === undefined) return undefined;
   return Array.isArray(v) ? String(v[0]) : String(v);
 };
+
+/** Deletes the topics of a test that exist (deleting a missing topic makes kafkajs retry for a minute). */
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const topologyTopics = (name: string) => [`${name}.dlq`, `${name}.late`, `${name}-changelog`];
