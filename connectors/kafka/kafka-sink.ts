@@ -24,9 +24,6 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
               key: options.key ? options.key(r) : r.key,
               value: await options.serialize(r),
               timestamp: String(r.eventTime),
-              headers: {
-                'sluice.source': `${r.source.topic}/${r.source.partition}/${r.source.offset}`,
-              },
             })),
           );
           await env.producer.send({ topic: options.topic, acks: -1, messages });

@@ -35,6 +35,10 @@ export class TransactionalCommitter {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: options.transactionTimeoutMs ?? 10_000,
+      // The first request of a transaction that follows a commit often meets CONCURRENT_TRANSACTIONS while
+      // the coordinator writes the markers; the client-wide backoff (hundreds of ms) would throttle every
+      // checkpoint, so this producer retries quickly, as the Java client does.
+      retry: { initialRetryTime: 5, maxRetryTime: 200, retries: 30, factor: 0.2, multiplier: 1.5 },
     });
   }
 

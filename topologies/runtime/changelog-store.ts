@@ -15,12 +15,17 @@ export interface ChangelogEntry {
 export class ChangelogStore<V> implements KeyValueStore<V> {
   private readonly data = new Map<string, V>();
   private readonly dirty = new Set<string>();
+  /** Keys the changelog holds a value for: a key born and deleted between two captures needs no tombstone. */
+  private readonly persisted = new Set<string>();
 
   constructor(
     readonly name: string,
     restored: ReadonlyMap<string, string> = new Map(),
   ) {
-    for (const [key, json] of restored) this.data.set(key, JSON.parse(json) as V);
+    for (const [key, json] of restored) {
+      this.data.set(key, JSON.parse(json) as V);
+      this.persisted.add(key);
+    }
   }
 
   get size(): number {
@@ -49,7 +54,12 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
     const entries: ChangelogEntry[] = [];
     for (const key of this.dirty) {
       const value = this.data.get(key);
-      entries.push({ key, value: value === undefined ? null : JSON.stringify(value) });
+      if (value !== undefined) {
+        entries.push({ key, value: JSON.stringify(value) });
+        this.persisted.add(key);
+      } else if (this.persisted.delete(key)) {
+        entries.push({ key, value: null });
+      }
     }
     this.dirty.clear();
     return entries;
