@@ -13,6 +13,31 @@ export default tseslint.config(
     },
   },
   {
+    // Browser scripts of the control service's web page.
+    files: ['services/**/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'fetch',
+          'sessionStorage',
+          'localStorage',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+          'URLSearchParams',
+          'Intl',
+          'Event',
+          'HTMLElement',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['deploy/bin/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
