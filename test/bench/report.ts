@@ -16,10 +16,14 @@ export interface Section {
   readonly title: string;
   readonly setup: string;
   readonly figures: readonly Figure[];
+  /** What the figures mean, including why a target is missed. */
+  readonly analysis?: string;
 }
 
 const fmt = (n: number) =>
-  Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  Math.abs(n) >= 100
+    ? Math.round(n).toLocaleString('en-US')
+    : n.toLocaleString('en-US', { maximumFractionDigits: 3 });
 
 export function machineDescription(): string {
   const cpus = os.cpus();
@@ -38,11 +42,20 @@ export function renderMarkdown(command: string, sections: readonly Section[], st
     '',
   ];
   for (const s of sections) {
-    lines.push(`## ${s.title}`, '', s.setup, '', '| metric | value | baseline (same run) | ratio | target | note |', '|---|---|---|---|---|---|');
+    lines.push(
+      `## ${s.title}`,
+      '',
+      s.setup,
+      '',
+      '| metric | value | baseline (same run) | ratio | target | note |',
+      '|---|---|---|---|---|---|',
+    );
     for (const f of s.figures) {
       const base = f.baseline ? `${fmt(f.baseline.value)} ${f.unit} (${f.baseline.name})` : '—';
       const ratio = f.baseline && f.baseline.value !== 0 ? fmt(f.value / f.baseline.value) : '—';
-      lines.push(`| ${f.metric} | ${fmt(f.value)} ${f.unit} | ${base} | ${ratio} | ${f.target ?? '—'} | ${f.note ?? ''} |`);
+      lines.push(
+        `| ${f.metric} | ${fmt(f.value)} ${f.unit} | ${base} | ${ratio} | ${f.target ?? '—'} | ${f.note ?? ''} |`,
+      );
     }
     lines.push('');
   }

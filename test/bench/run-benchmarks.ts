@@ -19,13 +19,17 @@ const events = Number(process.env.BENCH_EVENTS ?? 200_000);
 const benches: Bench[] = [
   {
     name: 'topology throughput',
-    run: () => benchTopologyThroughput(kafka, (topic) => avroCodec(endpoints.schemaRegistryUrl, topic), events),
+    run: () =>
+      benchTopologyThroughput(kafka, (topic) => avroCodec(endpoints.schemaRegistryUrl, topic), events),
   },
 ];
 
 const startedAt = new Date();
 const sections: Section[] = [];
-const bar = new SingleBar({ format: 'bench [{bar}] {value}/{total} {name}', hideCursor: true }, Presets.shades_classic);
+const bar = new SingleBar(
+  { format: 'bench [{bar}] {value}/{total} {name}', hideCursor: true },
+  Presets.shades_classic,
+);
 bar.start(benches.length, 0, { name: '' });
 for (const bench of benches) {
   bar.update({ name: bench.name });
