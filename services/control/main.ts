@@ -1,0 +1,77 @@
+/**
+ * Starts the control service. Env: CONTROL_PORT (8088), CONTROL_HOST (127.0.0.1: loopback unless exposed
+ * on purpose), SLUICE_TOKENS_FILE or SLUICE_TOKENS (required), SLUICE_AUDIT_LOG (.state/audit.log),
+ * KAFKA_BROKERS, SLUICE_MODEL_DIR, CONTROL_TOPOLOGIES (name=groupId:topic[+topic]),
+ * CONTROL_HEALTH_TARGETS (name=url,...; default: the schema registry's /healthz).
+ * Start: node --import tsx services/control/main.ts
+ */
+import { register as globalRegistry } from 'prom-client';
+import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
+import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
+import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
+import { httpHealthProbe, parseHealthTargets } from './health-probe.js';
+import { kafkaLagReader } from './kafka-lag.js';
+import { createControlService } from './server.js';
+import { counterRateThroughput } from './throughput.js';
+import {
+  staticTopologies,
+  unconfiguredDriftSource,
+  unconfiguredExperimentSource,
+} from './unconfigured-sources.js';
+
+function parsePort(raw: string | undefined): number {
+  const port = Number(raw ?? '8088');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`CONTROL_PORT=${raw} is not a port; e.g. CONTROL_PORT=8088`);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const port = parsePort(process.env.CONTROL_PORT);
+  const host = process.env.CONTROL_HOST ?? '127.0.0.1';
+  const endpoints = loadEndpoints();
+  const healthTargets = process.env.CONTROL_HEALTH_TARGETS
+    ? parseHealthTargets(process.env.CONTROL_HEALTH_TARGETS)
+    : [{ name: 'schema-registry', url: `${endpoints.schemaRegistryUrl}/healthz` }];
+
+  const admin = createKafka(endpoints.kafkaBrokers, 'sluice-control').admin();
+  const app = await createControlService(
+    {
+      status: {
+        topologies: staticTopologies(process.env.CONTROL_TOPOLOGIES),
+        lag: kafkaLagReader(admin),
+        throughput: counterRateThroughput({ registry: globalRegistry }),
+        health: httpHealthProbe(healthTargets),
+      },
+      drift: unconfiguredDriftSource,
+      experiments: unconfiguredExperimentSource,
+      models: new FileModelRegistry(),
+    },
+    { logger: rootLogger, defaultMetrics: true, extraMetricsRegistries: [globalRegistry] },
+  );
+  app.addReadinessCheck('kafka', async () => {
+    await admin.listTopics();
+  });
+  await admin.connect();
+
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'control service stopping');
+    await app.close();
+    await admin.disconnect();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ port, host });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`control: ${err.message}`);
+  } else {
+    console.error('control: failed to start', err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+/**
+ * The control service: the API behind the CLI plus the web page, on the shared scaffolding (tokens and
+ * roles, health, metrics, OpenAPI, audit log). Built from injected sources so tests and deployments choose
+ * the backing stores.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createService, type ServiceOptions } from '../common/index.js';
+import {
+  registerDriftRoutes,
+  registerExperimentRoutes,
+  registerStatusRoutes,
+  registerWhoAmIRoute,
+} from './api-routes.js';
+import { registerModelRoutes } from './model-routes.js';
+import type { DriftSource, ExperimentReportSource, ModelStageChanger } from './sources.js';
+import type { StatusDeps } from './status.js';
+import { registerWebRoutes } from './web-routes.js';
+
+export interface ControlDeps {
+  readonly status: StatusDeps;
+  readonly drift: DriftSource;
+  readonly experiments: ExperimentReportSource;
+  readonly models: ModelStageChanger;
+}
+
+export async function createControlService(
+  deps: ControlDeps,
+  options: Omit<ServiceOptions, 'name'> = {},
+): Promise<FastifyInstance> {
+  const app = await createService({
+    name: 'control',
+    description: 'Sluice control plane: status, drift, experiments and model lifecycle',
+    ...options,
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  registerWhoAmIRoute(app);
+  registerStatusRoutes(app, deps.status);
+  registerDriftRoutes(app, deps.drift);
+  registerExperimentRoutes(app, deps.experiments);
+  registerModelRoutes(app, deps.models);
+  registerWebRoutes(app);
+  return app;
+}

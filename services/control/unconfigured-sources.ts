@@ -1,0 +1,48 @@
+/**
+ * Stand-ins for sources a deployment has not wired yet: they answer 503 with the fix instead of pretending
+ * there is no data. main.ts uses them until the ClickHouse-backed sources exist.
+ */
+import {
+  SourceUnavailableError,
+  type DriftSource,
+  type ExperimentReportSource,
+  type TopologyProvider,
+  type TopologyInfo,
+} from './sources.js';
+import { ConfigError } from '../../connectors/config/endpoints.js';
+
+export const unconfiguredDriftSource: DriftSource = {
+  series: () =>
+    Promise.reject(
+      new SourceUnavailableError(
+        'drift series are not wired in this control service (needs the offline store)',
+      ),
+    ),
+};
+
+export const unconfiguredExperimentSource: ExperimentReportSource = {
+  report: () =>
+    Promise.reject(
+      new SourceUnavailableError(
+        'experiment reports are not wired in this control service (needs the offline store)',
+      ),
+    ),
+};
+
+/** Topologies from CONTROL_TOPOLOGIES, e.g. `features=features:txn.events,scoring=scoring:txn.events+x`. */
+export function staticTopologies(text: string | undefined): TopologyProvider {
+  const list: TopologyInfo[] = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^([a-z][a-z0-9-]*)=([^:=\s]+):([A-Za-z0-9._+-]+)$/.exec(entry);
+      if (!match) {
+        throw new ConfigError(
+          `CONTROL_TOPOLOGIES entry "${entry}" must be name=groupId:topic[+topic...], e.g. scoring=scoring:txn.events`,
+        );
+      }
+      return { name: match[1]!, groupId: match[2]!, topics: match[3]!.split('+') };
+    });
+  return { list: async () => list };
+}
