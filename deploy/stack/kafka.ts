@@ -1,0 +1,174 @@
+/**
+ * Kafka 3.9.1, one KRaft node (broker + controller) on 127.0.0.1:9092, controller on the next port. Jars come
+ * from Maven Central through deploy/stack/kafka/pom.xml into a per-user cache shared by every checkout.
+ */
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Endpoints } from '../../connectors/config/endpoints.js';
+import { STACK_ASSETS } from './paths.js';
+import { errorText, hostPortOfBroker, isLoopback, withTimeout } from './probe.js';
+import { requireDiskSpace, requireProgram } from './prereqs.js';
+import { spawnDetached } from './process.js';
+import { StackError } from './service.js';
+import type { Health, ServiceContext, StackService } from './service.js';
+
+export const KAFKA_VERSION = '3.9.1';
+
+export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): Promise<Health> {
+  const kafka = new Kafka({
+    clientId: 'sluice-stack-probe',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    const cluster = await withTimeout(
+      'Kafka describeCluster',
+      timeoutMs,
+      admin.connect().then(() => admin.describeCluster()),
+    );
+    return { ok: true, detail: `cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s)` };
+  } catch (err) {
+    return { ok: false, detail: errorText(err) };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function serverProperties(port: number, dataDir: string): string {
+  const controllerPort = port + 1;
+  return [
+    '# Written by `sluice stack up`; regenerated on every start.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=6',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics are created on purpose by the topologies/CLI; a typo must not silently create one.
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
+/** Fills the jar cache once; a partial download never looks complete (copied to a temp dir, then renamed). */
+function ensureLibs(cacheDir: string, progress: (m: string) => void): string {
+  const home = path.join(cacheDir, `kafka-${KAFKA_VERSION}`);
+  const libs = path.join(home, 'libs');
+  if (fs.existsSync(path.join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return libs;
+  requireProgram('mvn', 'install Maven: apt-get install -y maven');
+  requireDiskSpace(cacheDir);
+  progress(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central into ${libs}...`);
+  const tmp = `${libs}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const mvn = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-f',
+      path.join(STACK_ASSETS, 'kafka', 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  if (mvn.status !== 0 || !fs.existsSync(path.join(tmp, `kafka_2.13-${KAFKA_VERSION}.jar`))) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const why = `${mvn.stdout}\n${mvn.stderr}`.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+    throw new StackError(
+      `mvn could not fetch the Kafka jars (${why || `exit ${mvn.status}`}); check Maven Central access and ~/.m2`,
+    );
+  }
+  fs.rmSync(libs, { recursive: true, force: true });
+  fs.renameSync(tmp, libs);
+  return libs;
+}
+
+export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): StackService {
+  const broker = endpoints.kafkaBrokers[0] as string; // loadEndpoints guarantees at least one
+  const { host, port } = hostPortOfBroker(broker);
+  const home = path.join(paths.stateDir, 'kafka');
+  const logFile = path.join(paths.logsDir, 'kafka.log');
+  const managed = { name: 'kafka', pidsDir: paths.pidsDir, marker: 'kafka.Kafka' };
+  return {
+    name: 'kafka',
+    product: 'Kafka',
+    address: endpoints.kafkaBrokers.join(','),
+    envVar: 'KAFKA_BROKERS',
+    externalReason: endpoints.external.kafka
+      ? 'KAFKA_BROKERS'
+      : !isLoopback(host)
+        ? `${host} is not this machine`
+        : undefined,
+    managed,
+    ownVersion: KAFKA_VERSION,
+    logFile,
+    readyTimeoutMs: 90_000,
+    probe: () => probeKafka(endpoints.kafkaBrokers),
+    async start(progress) {
+      requireProgram('java', 'install a JDK 17+: apt-get install -y openjdk-17-jre-headless');
+      requireDiskSpace(paths.stateDir);
+      const libs = ensureLibs(paths.cacheDir, progress);
+      const dataDir = path.join(home, 'data');
+      fs.mkdirSync(dataDir, { recursive: true });
+      const props = path.join(home, 'server.properties');
+      fs.writeFileSync(props, serverProperties(port, dataDir));
+      const log4j = path.join(STACK_ASSETS, 'kafka', 'log4j.properties');
+      const classpath = `${libs}/*`;
+      if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+        progress('formatting KRaft storage...');
+        const clusterId = randomBytes(16).toString('base64url'); // Kafka's cluster id format: 22 chars
+        const format = spawnSync(
+          'java',
+          [
+            `-Dlog4j.configuration=file:${log4j}`,
+            '-cp',
+            classpath,
+            'kafka.tools.StorageTool',
+            'format',
+            '-t',
+            clusterId,
+            '-c',
+            props,
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        if (format.status !== 0) {
+          const why = `${format.stdout}\n${format.stderr}`.trim().split('\n').pop();
+          throw new StackError(`Kafka storage format failed (${why}); delete ${dataDir} and retry`);
+        }
+      }
+      return spawnDetached(managed, {
+        command: 'java',
+        args: [
+          '-Xmx512m',
+          '-Xms256m',
+          `-Dlog4j.configuration=file:${log4j}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          props,
+        ],
+        cwd: home,
+        logFile,
+      });
+    },
+  };
+}
