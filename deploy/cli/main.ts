@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../connectors/config/endpoints.js';
 import { StackError } from '../stack/service.js';
+import { TopicConfigError } from '../../connectors/kafka/topics.js';
+import { TopologyError } from '../../topologies/builder.js';
+import { UnknownTopologyError } from '../../topologies/catalog.js';
 import { registerFeaturesCommands } from './commands/features.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
+import { registerTopicsCommands } from './commands/topics.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -25,10 +30,15 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true });
   registerStackCommands(program);
   registerFeaturesCommands(program);
+  registerTopicsCommands(program);
+  registerRunCommands(program);
   return program;
 }
 
 /** Errors a user can fix print as one line (exit 2); anything else is a bug and keeps its stack trace. */
+/** Errors whose message names the fix: printed as one line, without a stack trace. */
+const USER_ERRORS = [ConfigError, StackError, UnknownTopologyError, TopicConfigError, TopologyError];
+
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram().exitOverride();
   try {
@@ -39,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (err instanceof ConfigError || err instanceof StackError) {
+    if (err instanceof Error && USER_ERRORS.some((type) => err instanceof type)) {
       console.error(`sluice: ${err.message}`);
       process.exitCode = 2;
       return;

@@ -1,0 +1,42 @@
+/** `sluice run TOPOLOGY`: one worker of a shipped topology in this process, until SIGTERM. */
+import os from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { shippedTopologies, shippedTopology } from '../../../topologies/catalog.js';
+import { runTopology } from '../../../topologies/runtime/run.js';
+
+const positive = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run a worker of a shipped topology (scale out: start more workers with other instance ids)')
+    .argument('<topology>', `one of: ${shippedTopologies.map((t) => t.name).join(', ')}`)
+    .option(
+      '--instance <id>',
+      'stable id of this worker (pod name); restarting with the same id fences the previous incarnation',
+      process.env.SLUICE_INSTANCE_ID ?? os.hostname(),
+    )
+    .option('--checkpoint-ms <ms>', 'checkpoint at least this often while records flow', positive, 500)
+    .option('--max-outstanding <n>', 'unfinished checkpoints per partition before it is paused', positive, 4)
+    .addHelpText(
+      'after',
+      '\nSIGTERM/SIGINT: checkpoint, commit and leave the group (exit 0). A fatal error exits 1 so the\n' +
+        'orchestrator restarts the worker, which resumes from its last checkpoint.',
+    )
+    .action(
+      async (name: string, opts: { instance: string; checkpointMs: number; maxOutstanding: number }) => {
+        const topology = await shippedTopology(name).build();
+        await runTopology(topology, {
+          instanceId: opts.instance,
+          barrierIntervalMs: opts.checkpointMs,
+          maxOutstandingBarriers: opts.maxOutstanding,
+        });
+        // Keep running: runTopology installed the signal handlers that end the process.
+        await new Promise(() => undefined);
+      },
+    );
+}
