@@ -1,0 +1,181 @@
+/**
+ * Score: each enriched record is routed (served variant + shadows), scored by every slot's
+ * MicroBatchScorer, and turned into prediction records: one served (shadow=false) and one per shadow
+ * (shadow=true, logged only). Records are grouped per micro-batch so each slot gets one score() call per
+ * group, and the scorer coalesces groups from every partition into large ONNX runs. Order and barriers
+ * are kept by microBatchStage.
+ *
+ * Failures never stop the partition: a record whose served score fails goes to the dead-letter topic with
+ * the reason; a failing shadow is counted (guard rails see it) and its prediction skipped, since shadows
+ * must never affect what is served.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Prediction } from '../../connectors/experiments/prediction.js';
+import type { PartitionContext, Stage, StreamRecord } from '../../schemas/stream.js';
+import { featureVector } from '../enrich/feature-vector.js';
+import type { Enriched } from '../enrich/enrich.js';
+import { microBatchStage } from '../enrich/micro-batch-stage.js';
+import { rawOf } from '../raw-of.js';
+import type { RecordOutcome } from '../record-stage.js';
+import type { Route, Router } from '../route/router.js';
+import type { MicroBatchScorer } from './micro-batch-scorer.js';
+import { predictionId } from './prediction-id.js';
+import type { VariantMonitor } from './variant-monitor.js';
+
+/** What the stage needs from ModelSlots. */
+export interface SlotScorers {
+  scorer(slot: string): MicroBatchScorer;
+  features(slot: string): readonly string[];
+}
+
+export interface ScoreStageOptions<T> {
+  readonly router: Router;
+  readonly slots: SlotScorers;
+  /** Id of the scored event (e.g. txnId); labels join on it. */
+  readonly eventId: (event: T) => string;
+  readonly monitor?: VariantMonitor;
+  readonly maxBatch?: number;
+  readonly maxDelayMs?: number;
+  readonly onShadowError?: (slot: string, err: Error) => void;
+}
+
+interface Task {
+  readonly slot: string;
+  readonly shadow: boolean;
+  readonly indices: number[];
+}
+
+interface SlotResult {
+  score: number;
+  model: string;
+  latencyMs: number;
+  features: Record<string, number>;
+}
+
+const splitModelId = (id: string): [string, string] => {
+  const at = id.lastIndexOf('@');
+  return [id.slice(0, at), id.slice(at + 1)];
+};
+
+function errorReason(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; name?: string; message?: string };
+  const code = e?.name === 'MissingFeatureError' ? 'MISSING_FEATURE' : String(e?.code ?? 'SCORING_ERROR');
+  return { code, message: e?.message ?? String(err) };
+}
+
+export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Prediction> {
+  const { router, slots, monitor } = options;
+  const eventIdOf = (event: T): string => {
+    try {
+      return String(options.eventId(event) ?? '');
+    } catch {
+      return ''; // an event without an id is still scored; it just cannot be joined to a label
+    }
+  };
+
+  /** Scores the given records with one slot; failures are per record (the rest still get scores). */
+  async function runTask(
+    task: Task,
+    records: readonly StreamRecord<Enriched<T>>[],
+  ): Promise<Map<number, SlotResult | Error>> {
+    const out = new Map<number, SlotResult | Error>();
+    // Read scorer and feature order together, synchronously: a slot replaced later cannot mix them.
+    const scorer = slots.scorer(task.slot);
+    const order = slots.features(task.slot);
+    const rows: Float32Array[] = [];
+    const rowOf: number[] = [];
+    for (const i of task.indices) {
+      try {
+        rows.push(featureVector(records[i]!.value.features, order));
+        rowOf.push(i);
+      } catch (err) {
+        out.set(i, err as Error);
+      }
+    }
+    const used = (i: number) => Object.fromEntries(order.map((f) => [f, records[i]!.value.features[f]!]));
+    const started = performance.now();
+    try {
+      const scores = await scorer.score(rows);
+      const latencyMs = performance.now() - started;
+      rowOf.forEach((i, j) => out.set(i, { ...scores[j]!, latencyMs, features: used(i) }));
+    } catch {
+      // One bad row fails the whole call: score rows one by one so only the bad ones are lost.
+      await Promise.all(
+        rowOf.map(async (i, j) => {
+          const t0 = performance.now();
+          try {
+            const [s] = await scorer.score([rows[j]!]);
+            out.set(i, { ...s!, latencyMs: performance.now() - t0, features: used(i) });
+          } catch (err) {
+            out.set(i, err as Error);
+          }
+        }),
+      );
+    }
+    for (const [, r] of out)
+      monitor?.observe(task.slot, r instanceof Error ? 0 : r.latencyMs, !(r instanceof Error));
+    return out;
+  }
+
+  const make = (ctx: PartitionContext) => async (records: readonly StreamRecord<Enriched<T>>[]) => {
+    const routes: Route[] = records.map((r) => router.route(r.value.entity));
+    const tasks = new Map<string, Task>();
+    const add = (slot: string, shadow: boolean, i: number) => {
+      let t = tasks.get(slot);
+      if (!t) tasks.set(slot, (t = { slot, shadow, indices: [] }));
+      t.indices.push(i);
+    };
+    routes.forEach((route, i) => {
+      add(route.served.name, false, i);
+      for (const s of route.shadows) add(s.name, true, i);
+    });
+    const results = new Map<string, Map<number, SlotResult | Error>>();
+    await Promise.all(
+      [...tasks.values()].map(async (task) => results.set(task.slot, await runTask(task, records))),
+    );
+
+    return records.map((record, i): RecordOutcome<Prediction> => {
+      const route = routes[i]!;
+      const served = results.get(route.served.name)?.get(i);
+      if (served === undefined || served instanceof Error) {
+        ctx.side.deadLetter(rawOf(ctx, record), errorReason(served ?? new Error('not scored')));
+        return null;
+      }
+      const make = (slot: string, shadow: boolean, r: SlotResult): StreamRecord<Prediction> => {
+        const [model, modelVersion] = splitModelId(r.model);
+        return {
+          ...record,
+          key: record.value.entity,
+          value: {
+            predictionId: predictionId(record.source, slot),
+            eventId: eventIdOf(record.value.event),
+            entity: record.value.entity,
+            eventTime: record.eventTime,
+            model,
+            modelVersion,
+            variant: slot,
+            experiment: route.experiment,
+            experimentVersion: route.experimentVersion,
+            shadow,
+            score: r.score,
+            latencyMs: r.latencyMs,
+            features: r.features,
+            sourceTopic: record.source.topic,
+            sourcePartition: record.source.partition,
+            sourceOffset: Number(record.source.offset),
+          },
+        };
+      };
+      const out = [make(route.served.name, false, served)];
+      for (const s of route.shadows) {
+        const r = results.get(s.name)?.get(i);
+        if (r === undefined) continue;
+        if (r instanceof Error) options.onShadowError?.(s.name, r);
+        else out.push(make(s.name, true, r));
+      }
+      return out;
+    });
+  };
+
+  return microBatchStage(make, { maxBatch: options.maxBatch ?? 256, maxDelayMs: options.maxDelayMs ?? 2 });
+}

@@ -1,0 +1,24 @@
+/** Produces alerts (JSON of the Avro Alert record) to `sluice.alerts` for the alert/webhook service. */
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import type { AlertRecord } from '../../schemas/index.js';
+
+export const ALERTS_TOPIC = 'sluice.alerts';
+
+export interface AlertSink {
+  send(alert: Omit<AlertRecord, 'alertId' | 'ts'>): Promise<AlertRecord>;
+}
+
+export function kafkaAlertSink(producer: Pick<Producer, 'send'>, topic = ALERTS_TOPIC): AlertSink {
+  return {
+    async send(alert) {
+      const record: AlertRecord = { ...alert, alertId: randomUUID(), ts: Date.now() };
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: record.dedupKey, value: JSON.stringify(record) }],
+      });
+      return record;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** Encodings of the `predictions` topic: Avro through the schema-registry serde, or JSON. */
+import type { Prediction } from '../../connectors/experiments/prediction.js';
+import type { PredictionRecord } from '../../schemas/index.js';
+import type { StreamRecord } from '../../schemas/stream.js';
+
+export const PREDICTIONS_TOPIC = 'predictions';
+
+/** The Avro record: Prediction.avsc has no eventId / experimentVersion yet, so they are left out. */
+export function toPredictionRecord(p: Prediction): PredictionRecord {
+  return {
+    predictionId: p.predictionId,
+    entity: p.entity,
+    eventTime: p.eventTime,
+    model: p.model,
+    modelVersion: p.modelVersion,
+    variant: p.variant,
+    experiment: p.experiment,
+    shadow: p.shadow,
+    score: p.score,
+    latencyMs: p.latencyMs,
+    features: { ...p.features },
+    sourceTopic: p.sourceTopic,
+    sourcePartition: p.sourcePartition,
+    sourceOffset: p.sourceOffset,
+  };
+}
+
+/** Pass createAvroSerde(Prediction, registryClient, { topic }) from connectors/schema-registry. */
+export const avroPredictions =
+  (serde: { serialize(value: PredictionRecord): Promise<Buffer> }) =>
+  (record: StreamRecord<Prediction>): Promise<Buffer> =>
+    serde.serialize(toPredictionRecord(record.value));
+
+export const jsonPredictions = (record: StreamRecord<Prediction>): Buffer =>
+  Buffer.from(JSON.stringify(record.value));

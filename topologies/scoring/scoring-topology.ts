@@ -1,0 +1,218 @@
+/**
+ * The scoring topology, as in the design's data flow:
+ *
+ *   decode -> key by entity -> enrich (online features) -> route + score (served + shadows)
+ *          -> predictions topic + ClickHouse sluice.predictions
+ *
+ * plus what runs beside it in the worker: the model slots (one scorer per variant/shadow, shared by all
+ * partitions), the lifecycle listener that hot-swaps them, and the guard rails that roll back a
+ * misbehaving champion. openScoring() starts those and returns the topology for a TopologyWorker.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ExperimentConfig } from '../../connectors/experiments/index.js';
+import type { Prediction } from '../../connectors/experiments/prediction.js';
+import { predictionsClickHouseSink } from '../../connectors/clickhouse-tables/predictions.js';
+import { rootLogger } from '../../connectors/kafka/client.js';
+import { kafkaSink } from '../../connectors/kafka/kafka-sink.js';
+import { ensureTopics } from '../../connectors/kafka/topics.js';
+import type { Sink } from '../../connectors/sink.js';
+import type { RecordDecoder } from '../../operators/decode.js';
+import { decode } from '../../operators/decode.js';
+import type { EnrichOptions } from '../../operators/enrich/enrich.js';
+import { enrich, servedFeatures } from '../../operators/enrich/enrich.js';
+import { keyBy } from '../../operators/key-by.js';
+import { createRouter } from '../../operators/route/router.js';
+import type { ScorerOptions } from '../../operators/score/micro-batch-scorer.js';
+import {
+  ModelSlots,
+  type ModelSource,
+  type SlotChange,
+  type SlotRefusal,
+} from '../../operators/score/model-slots.js';
+import { score } from '../../operators/score/score-stage.js';
+import { VariantMonitor } from '../../operators/score/variant-monitor.js';
+import type { StreamRecord } from '../../schemas/stream.js';
+import { kafkaSource, topology, type Topology } from '../builder.js';
+import { ALERTS_TOPIC, kafkaAlertSink, type AlertSink } from './alerts.js';
+import { jsonLineAudit, type AuditSink } from './audit.js';
+import { GuardRails, type GuardAction, type GuardRailConfig } from './guard-rails.js';
+import { startLifecycleListener, type LifecycleListener } from './lifecycle-listener.js';
+import { MODEL_LIFECYCLE_TOPIC } from './lifecycle-publisher.js';
+import { jsonPredictions, PREDICTIONS_TOPIC } from './prediction-serde.js';
+
+export interface ScoringOptions<T> {
+  /** Topology (and consumer group) name; default 'scoring'. */
+  readonly name?: string;
+  readonly instanceId: string;
+  readonly sourceTopic: string;
+  readonly fromBeginning?: boolean;
+  readonly decoder: RecordDecoder<T>;
+  readonly eventTime?: (event: T) => number;
+  /** Routing and feature key, e.g. the card id. */
+  readonly entity: (event: T) => string | null | undefined;
+  /** Event id stamped on predictions (labels join on it), e.g. the txnId. */
+  readonly eventId: (event: T) => string;
+  readonly experiment: ExperimentConfig;
+  readonly registry: ModelSource & { rollback(name: string, reason?: string): Promise<{ version: string }> };
+  readonly features: Pick<EnrichOptions<T>, 'reader' | 'view' | 'online' | 'event' | 'fromEvent'>;
+  readonly predictionsTopic?: string;
+  readonly serializePrediction?: (record: StreamRecord<Prediction>) => Buffer | Promise<Buffer>;
+  /** Also write predictions to ClickHouse sluice.predictions (migrated on open). */
+  readonly clickhouse?: ClickHouseClient;
+  readonly scorer?: Omit<ScorerOptions, 'name' | 'availableFeatures'>;
+  readonly scoreBatch?: number;
+  readonly guards?: readonly GuardRailConfig[];
+  readonly guardIntervalMs?: number;
+  readonly guardCooldownMs?: number;
+  readonly monitorWindowRows?: number;
+  readonly audit?: AuditSink;
+  readonly lifecycleTopic?: string;
+  readonly alertsTopic?: string;
+  readonly logger?: Logger;
+  readonly onSwap?: (change: SlotChange) => void;
+  readonly onRefused?: (refusal: SlotRefusal) => void;
+  readonly onGuardAction?: (action: GuardAction) => void;
+}
+
+export interface Scoring {
+  readonly topology: Topology;
+  readonly slots: ModelSlots;
+  readonly monitor: VariantMonitor;
+  readonly guardRails: GuardRails | undefined;
+  /** Stops the listener and guard rails and closes the scorers; stop the TopologyWorker first. */
+  stop(): Promise<void>;
+}
+
+export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promise<Scoring> {
+  const logger = (o.logger ?? rootLogger).child({ component: 'scoring', experiment: o.experiment.name });
+  const name = o.name ?? 'scoring';
+  const alertsTopic = o.alertsTopic ?? ALERTS_TOPIC;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ topic: alertsTopic, numPartitions: 1 }]);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const alerts: AlertSink = kafkaAlertSink(producer, alertsTopic);
+  const alert = (title: string, message: string, model: string, version: string | null) =>
+    alerts
+      .send({
+        dedupKey: `model-refused:${model}@${version}`,
+        kind: 'MODEL_LIFECYCLE',
+        severity: 'WARNING',
+        title,
+        message,
+        model,
+        modelVersion: version,
+        labels: { topology: name, experiment: o.experiment.name },
+      })
+      .catch((err: unknown) => logger.error({ err }, 'could not produce alert'));
+
+  let slots: ModelSlots | undefined;
+  let listener: LifecycleListener | undefined;
+  try {
+    listener = await startLifecycleListener(kafka, {
+      topic: o.lifecycleTopic ?? MODEL_LIFECYCLE_TOPIC,
+      groupPrefix: `${name}-lifecycle-${o.instanceId}`,
+      loadState: async () => {
+        slots = await ModelSlots.open(o.experiment, o.registry, {
+          scorer: o.scorer,
+          availableFeatures: servedFeatures(o.features),
+          onSwap: (change) => {
+            logger.info(change, 'model hot-swapped');
+            o.onSwap?.(change);
+          },
+          onRefused: (refusal) => {
+            logger.error(refusal, refusal.message);
+            void alert(
+              `Model ${refusal.model}@${refusal.version} refused`,
+              refusal.message,
+              refusal.model,
+              refusal.version,
+            );
+            o.onRefused?.(refusal);
+          },
+        });
+      },
+      onEvent: async (event) => {
+        await slots?.refresh(event.model);
+      },
+      onError: (err) => logger.error({ err }, 'lifecycle event handling failed'),
+    });
+  } catch (err) {
+    await slots?.close();
+    await producer.disconnect();
+    throw err;
+  }
+  const opened = slots as unknown as ModelSlots;
+  const monitor = new VariantMonitor(o.monitorWindowRows ?? 2000);
+  const router = createRouter(o.experiment);
+
+  const sinks: Sink<Prediction>[] = [
+    kafkaSink<Prediction>({
+      topic: o.predictionsTopic ?? PREDICTIONS_TOPIC,
+      serialize: o.serializePrediction ?? jsonPredictions,
+    }),
+  ];
+  if (o.clickhouse) sinks.push(predictionsClickHouseSink(o.clickhouse));
+
+  const t = topology(name, { description: `score ${o.sourceTopic} for experiment ${o.experiment.name}` })
+    .from(kafkaSource(o.sourceTopic, { fromBeginning: o.fromBeginning ?? true }))
+    .pipe(
+      decode(o.decoder, o.eventTime ? { eventTime: o.eventTime } : {}),
+      keyBy(o.entity),
+      enrich<T>({
+        ...o.features,
+        onRetry: (err, attempt) =>
+          logger.warn({ err: err.message, attempt }, 'online feature read failed; retrying'),
+      }),
+      score<T>({
+        router,
+        slots: opened,
+        eventId: o.eventId,
+        monitor,
+        maxBatch: o.scoreBatch,
+        onShadowError: (slot, err) => logger.warn({ slot, err: err.message }, 'shadow scoring failed'),
+      }),
+    )
+    .to(...sinks);
+
+  let guardRails: GuardRails | undefined;
+  if (o.guards?.length) {
+    guardRails = new GuardRails({
+      experiment: o.experiment,
+      guards: o.guards,
+      monitor,
+      slots: opened,
+      registry: o.registry,
+      audit: o.audit ?? jsonLineAudit(),
+      alerts,
+      intervalMs: o.guardIntervalMs,
+      cooldownMs: o.guardCooldownMs,
+      onAction: (action) => {
+        logger.error(action, 'guard rail acted');
+        o.onGuardAction?.(action);
+      },
+      onError: (err) => logger.error({ err }, 'guard rail evaluation failed'),
+    });
+    guardRails.start();
+  }
+
+  return {
+    topology: t,
+    slots: opened,
+    monitor,
+    guardRails,
+    async stop() {
+      await guardRails?.stop();
+      await listener?.stop();
+      await opened.close();
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}
