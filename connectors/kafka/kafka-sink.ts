@@ -26,12 +26,32 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
               timestamp: String(r.eventTime),
             })),
           );
-          await env.producer.send({ topic: options.topic, acks: -1, messages });
+          // One request per ~512 KiB keeps each produce request under the broker's default 1 MiB limit.
+          for (const chunk of chunksBySize(messages, 512 * 1024)) {
+            await env.producer.send({ topic: options.topic, acks: -1, messages: chunk });
+          }
         },
         async close() {},
       };
     },
   };
+}
+
+function* chunksBySize(messages: Message[], maxBytes: number): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size =
+      (m.value?.length ?? 0) + (typeof m.key === 'string' ? m.key.length : (m.key?.length ?? 0)) + 64;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** JSON encoding for internal topics where a schema is not (yet) registered. */

@@ -7,6 +7,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { endpoints, testKafka } from '../support/kafka.js';
 import { avroCodec } from './avro-codec.js';
 import { renderMarkdown, type Section } from './report.js';
+import { benchFeatureStore } from './feature-store.js';
+import { benchScoring } from './scoring.js';
 import { benchTopologyThroughput } from './topology-throughput.js';
 
 interface Bench {

@@ -93,6 +93,14 @@ export class PartitionPipeline {
 
   start(): void {
     const ctx = this.context();
+    const reject = (record: StreamRecord<unknown>, reason: DeadLetterReason) =>
+      this.trackSide(
+        this.o.writeSide(
+          'dead-letter',
+          this.raws.get(record.source.offset) ?? this.reconstructRaw(record),
+          reason,
+        ),
+      );
     let stream: Observable<Element<unknown>> = this.input;
     for (const stage of this.o.topology.stages) stream = stream.pipe(stage(ctx));
     const shared = stream.pipe(share());
@@ -102,6 +110,7 @@ export class PartitionPipeline {
           name: this.o.topology.sinks[i]?.name ?? `sink-${i}`,
           maxBatch: this.o.sinkMaxBatch,
           logger: this.o.logger,
+          reject,
         }),
       ),
     );

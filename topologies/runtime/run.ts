@@ -12,7 +12,8 @@ export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>>;
 
 export async function runTopology(topology: Topology, options: RunOptions = {}): Promise<TopologyWorker> {
   const endpoints = loadEndpoints();
-  const instanceId = options.instanceId ?? process.env.SLUICE_INSTANCE_ID ?? `${os.hostname()}-${process.pid}`;
+  const instanceId =
+    options.instanceId ?? process.env.SLUICE_INSTANCE_ID ?? `${os.hostname()}-${process.pid}`;
   const kafka = createKafka(endpoints.kafkaBrokers, `sluice-${topology.name}-${instanceId}`);
   const worker = new TopologyWorker(topology, { ...options, instanceId, kafka, endpoints });
   let stopping = false;

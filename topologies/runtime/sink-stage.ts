@@ -7,12 +7,14 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { SinkWriter } from '../../connectors/sink.js';
-import type { Barrier, Element, StreamRecord } from '../../schemas/stream.js';
+import type { Barrier, DeadLetterReason, Element, StreamRecord } from '../../schemas/stream.js';
 
 export interface SinkStageOptions {
   readonly name: string;
   readonly maxBatch: number;
   readonly logger: Logger;
+  /** Where a record goes that the sink refuses for good (e.g. too large): never lost, never retried forever. */
+  readonly reject: (record: StreamRecord<unknown>, reason: DeadLetterReason) => void;
   /** Longest pause between retries of a failing write. */
   readonly maxRetryDelayMs?: number;
 }

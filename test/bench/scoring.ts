@@ -1,0 +1,167 @@
+/**
+ * Scoring (issue 5): what the micro-batch scorer adds to a bare ONNX Runtime run, and the scoring
+ * topology's throughput and event -> prediction latency at a fixed offered load, each beside a baseline
+ * measured in the same run.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadableModel } from '../../operators/score/micro-batch-scorer.js';
+import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
+import { INPUT_NAME, OUTPUT_NAME } from '../../services/trainer/onnx/feature-metadata.js';
+import { buildMlpOnnx, randomMlp } from '../../services/trainer/onnx/mlp-onnx.js';
+import { deleteTopics, testKafka } from '../support/kafka.js';
+import { rawConsumeRate } from './raw-consume-rate.js';
+import type { Figure, Section } from './report.js';
+import { measureScorerOverhead, type OverheadFigures } from './scorer-overhead.js';
+import { scoringUnderLoad, type ScoringLoadFigures, type WorkerTuning } from './scoring-load.js';
+
+export interface ScoringBenchOptions {
+  readonly batch?: number;
+  readonly iterations?: number;
+  /** Offered load, events/s, and its duration. */
+  readonly rate?: number;
+  readonly seconds?: number;
+}
+
+const MLP_HIDDEN = 256;
+const OVERHEAD_TARGET = 1.1;
+const P99_TARGET_MS = 50;
+
+const TUNINGS: readonly WorkerTuning[] = [
+  { label: 'worker defaults (checkpoint 500 ms, sink batch 500)', barrierIntervalMs: 500, sinkMaxBatch: 500 },
+  { label: 'latency settings (checkpoint 100 ms, sink batch 50)', barrierIntervalMs: 100, sinkMaxBatch: 50 },
+];
+
+async function benchModels(dir: string): Promise<LoadableModel[]> {
+  const built = await buildReferenceModel({ outDir: dir, rows: 3000, name: 'txn-risk', version: '1' });
+  const lr: LoadableModel = { metadata: built.candidate, bytes: readFileSync(built.modelPath) };
+  const features = built.candidate.features;
+  const mlp: LoadableModel = {
+    metadata: {
+      name: `mlp-${features.length}-${MLP_HIDDEN}-1`,
+      version: '1',
+      features,
+      inputName: INPUT_NAME,
+      outputName: OUTPUT_NAME,
+    },
+    bytes: buildMlpOnnx(randomMlp(17, features, MLP_HIDDEN)),
+  };
+  return [lr, mlp];
+}
+
+const us = (ms: number) => `${Math.round(ms * 1000)} µs`;
+
+function overheadFigure(f: OverheadFigures): Figure {
+  const ratio = f.scorerP50 / f.bareP50;
+  const met = ratio <= OVERHEAD_TARGET;
+  return {
+    metric: `${f.backend} scorer, ${f.model}, per ${f.batch}-row batch p50`,
+    value: f.scorerP50,
+    unit: 'ms',
+    baseline: { name: 'bare session.run on the same tensor', value: f.bareP50 },
+    target: f.backend === 'inline' ? `ratio <= ${OVERHEAD_TARGET}` : undefined,
+    note:
+      `${f.backend === 'inline' ? (met ? 'met' : 'not met') + '; ' : ''}` +
+      `overhead ${us(f.scorerP50 - f.bareP50)} per batch; p99 ${us(f.scorerP99)} vs ${us(f.bareP99)}`,
+  };
+}
+
+function loadFigures(r: ScoringLoadFigures, rawRate: number, rate: number): Figure[] {
+  const tag = r.tuning.label;
+  const p99Met = r.appendP99 <= P99_TARGET_MS;
+  return [
+    {
+      metric: `topology events/s at ${rate.toLocaleString('en-US')} ev/s offered, ${tag}`,
+      value: r.eventsPerSecond,
+      unit: 'ev/s',
+      baseline: { name: 'raw kafkajs consume of the same topic (ceiling)', value: rawRate },
+      note: `${r.served.toLocaleString('en-US')} of ${r.sent.toLocaleString('en-US')} events scored; the offered load, not the ceiling, bounds this`,
+    },
+    {
+      metric: `event -> prediction appended, p50, ${tag}`,
+      value: r.appendP50,
+      unit: 'ms',
+      baseline: { name: 'event produce -> appended (Kafka floor)', value: r.floorP50 },
+      note: 'Kafka timestamps are whole ms, so a floor of 0 means under 1 ms',
+    },
+    {
+      metric: `event -> prediction appended, p99, ${tag}`,
+      value: r.appendP99,
+      unit: 'ms',
+      baseline: { name: 'event produce -> appended (Kafka floor)', value: r.floorP99 },
+      target: `<= ${P99_TARGET_MS} ms`,
+      note: p99Met ? 'met' : 'not met',
+    },
+    {
+      metric: `event -> prediction visible to a read_committed consumer, p99, ${tag}`,
+      value: r.visibleP99,
+      unit: 'ms',
+      baseline: { name: 'event produce -> appended (Kafka floor)', value: r.floorP99 },
+      note: `p50 ${Math.round(r.visibleP50)} ms`,
+    },
+  ];
+}
+
+export async function benchScoring(options: ScoringBenchOptions = {}): Promise<Section> {
+  const batch = options.batch ?? 256;
+  const iterations = options.iterations ?? 3000;
+  const rate = options.rate ?? 5000;
+  const seconds = options.seconds ?? 10;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-scoring-'));
+  const kafka = testKafka();
+  const sourceTopics: string[] = [];
+  try {
+    const overhead: OverheadFigures[] = [];
+    for (const model of await benchModels(dir)) {
+      for (const backend of ['inline', 'worker-pool'] as const) {
+        overhead.push(await measureScorerOverhead(model, backend, batch, iterations));
+      }
+    }
+    const loads: ScoringLoadFigures[] = [];
+    for (const tuning of TUNINGS) {
+      const r = await scoringUnderLoad(kafka, { rate, seconds, partitions: 2, cards: 20_000, tuning });
+      sourceTopics.push(r.sourceTopic);
+      loads.push(r);
+    }
+    const rawRate = await rawConsumeRate(kafka, loads[0]!.sourceTopic, loads[0]!.sent);
+    const [lrInline] = overhead;
+    return {
+      title: 'Scoring (issue 5)',
+      setup:
+        `Scorer overhead: MicroBatchScorer (maxBatch ${batch}, cpu, 1 intra-op thread) scoring one call of ` +
+        `${batch} rows vs a bare InferenceSession.run (same model bytes and session options) on a prebuilt ` +
+        `[${batch}, 7] tensor of the same rows, in the same process, ${iterations.toLocaleString('en-US')} ` +
+        'interleaved iterations after 200 warm-up; the reference logistic regression and a random-weight ' +
+        `MLP 7-${MLP_HIDDEN}-1; worker-pool = 2 worker threads. Topology: decode (JSON) -> keyBy -> enrich ` +
+        '(readMany from Redis, 20,000 cards) -> route (one variant, no shadow) -> score (inline LR) -> ' +
+        'predictions topic, in a TopologyWorker of the bench process, 2 partitions, checkpoints as Kafka ' +
+        `transactions. A child process offers ${rate.toLocaleString('en-US')} ev/s for ${seconds} s (every 5 ms ` +
+        'it sends what is due) and stamps each event with its produce time `ts` (Date.now() at the send ' +
+        'call), which the topology uses as event time and copies into the prediction. Latency "appended" = ' +
+        "the prediction's Kafka timestamp, which is the broker's LogAppendTime (topic config), minus `ts`; " +
+        'latency "visible" = the time a read_committed consumer in the child received it minus `ts`. Both ' +
+        'exclude the first second (warm-up). The floor is the same measure for the event itself (source ' +
+        'topic in LogAppendTime): what any Kafka-to-Kafka hop pays. events/s = served predictions / (last ' +
+        'prediction append - first event send). The raw consume ceiling reads the first run\u2019s source topic.',
+      analysis:
+        `The scorer's overhead is a fixed cost per call (validating every value, queueing and copying rows, ` +
+        `one result object per row, metrics): about ${us(lrInline!.scorerP50 - lrInline!.bareP50)} per ` +
+        `${batch}-row batch inline. The reference logistic regression runs in ${us(lrInline!.bareP50)}, so ` +
+        'that fixed cost is a large ratio although it is well under a microsecond per row; against a ' +
+        'heavier model the same cost is a smaller share. The worker pool adds a thread hop (postMessage and ' +
+        'back) per batch, which only pays for models whose run would otherwise stall the event loop. In the ' +
+        'topology, latency is dominated not by scoring but by the sink: records leave for Kafka when the ' +
+        'sink batch fills or at a checkpoint barrier, so the checkpoint interval and sink batch size set ' +
+        'the latency; the second configuration shows what shorter ones buy on this 2-core box, where the ' +
+        'broker, Redis, the load child and the topology share the cores. Its p99 sits near the 50 ms target ' +
+        'and moves by tens of ms between runs on this shared box (47 ms and 66 ms in two runs while this ' +
+        'bench was written), so a "met" there is borderline; the worker defaults miss it by design of the ' +
+        '500 ms checkpoint interval.',
+      figures: [...overhead.map(overheadFigure), ...loads.flatMap((r) => loadFigures(r, rawRate, rate))],
+    };
+  } finally {
+    await deleteTopics(kafka, sourceTopics);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
