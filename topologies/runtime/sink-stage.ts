@@ -19,22 +19,48 @@ export interface SinkStageOptions {
   readonly maxRetryDelayMs?: number;
 }
 
+/** kafkajs marks errors retriable or not; other sinks may mark an error `permanent`. */
+export function isPermanentSinkError(err: unknown): boolean {
+  const e = err as { retriable?: unknown; permanent?: unknown } | null;
+  return e !== null && typeof e === 'object' && (e.permanent === true || e.retriable === false);
+}
+
 export function sinkStage<T>(
   writer: SinkWriter<T>,
   options: SinkStageOptions,
 ): OperatorFunction<Element<T>, Barrier> {
-  const write = (batch: StreamRecord<T>[]) =>
+  const attempt = (batch: StreamRecord<T>[]) =>
     pRetry(() => writer.write(batch), {
       retries: Number.POSITIVE_INFINITY,
-      minTimeout: 100,
+      minTimeout: Math.min(100, options.maxRetryDelayMs ?? 100),
       maxTimeout: options.maxRetryDelayMs ?? 5000,
+      shouldRetry: ({ error }) => !isPermanentSinkError(error),
       onFailedAttempt: ({ error, attemptNumber }) => {
+        if (isPermanentSinkError(error)) return;
         options.logger.warn(
           { sink: options.name, attempt: attemptNumber, err: error.message, records: batch.length },
           'sink write failed; retrying',
         );
       },
     });
+  // A permanent refusal of a batch is narrowed down record by record; only the guilty ones are rejected.
+  const write = async (batch: StreamRecord<T>[]): Promise<void> => {
+    try {
+      await attempt(batch);
+    } catch (err) {
+      if (!isPermanentSinkError(err)) throw err;
+      if (batch.length === 1) {
+        const record = batch[0] as StreamRecord<T>;
+        options.logger.error({ sink: options.name, err: (err as Error).message }, 'sink refused a record');
+        options.reject(record, {
+          code: 'SINK_REJECTED',
+          message: `${options.name}: ${(err as Error).message}`,
+        });
+        return;
+      }
+      for (const record of batch) await write([record]);
+    }
+  };
 
   return (source) =>
     new Observable<Barrier>((subscriber) => {
