@@ -9,6 +9,7 @@ import { StackError } from '../stack/service.js';
 import { TopicConfigError } from '../../connectors/kafka/topics.js';
 import { TopologyError } from '../../topologies/builder.js';
 import { UnknownTopologyError } from '../../topologies/catalog.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerFeaturesCommands } from './commands/features.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerFeaturesCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
+  registerDeployCommands(program);
   return program;
 }
 
