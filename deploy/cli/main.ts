@@ -10,7 +10,9 @@ import { TopicConfigError } from '../../connectors/kafka/topics.js';
 import { TopologyError } from '../../topologies/builder.js';
 import { UnknownTopologyError } from '../../topologies/catalog.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerExperimentsCommands } from './commands/experiments.js';
 import { registerFeaturesCommands } from './commands/features.js';
+import { registerModelsCommands } from './commands/models.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerTopicsCommands } from './commands/topics.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerDeployCommands(program);
+  registerModelsCommands(program);
+  registerExperimentsCommands(program);
   return program;
 }
 

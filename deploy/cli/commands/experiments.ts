@@ -1,0 +1,59 @@
+/** `sluice experiments list | show | report`: versioned A/B configs and their evaluation against labels. */
+import { Command, InvalidArgumentError } from 'commander';
+import { createClickHouseClient } from '../../../connectors/clickhouse/clickhouse-client.js';
+import { loadEndpoints } from '../../../connectors/config/endpoints.js';
+import { FileExperimentStore } from '../../../connectors/experiments/index.js';
+import { experimentReport } from '../../../services/experiments-report/experiment-report.js';
+
+const positive = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+export function registerExperimentsCommands(program: Command): void {
+  const experiments = program.command('experiments').description('A/B and shadow experiments');
+  experiments
+    .command('show')
+    .description('print an experiment config (latest version unless --version)')
+    .argument('<name>')
+    .option('--version <n>', 'a specific version', positive)
+    .action(async (name: string, opts: { version?: number }) => {
+      console.log(JSON.stringify(await new FileExperimentStore().get(name, opts.version), null, 2));
+    });
+  experiments
+    .command('report')
+    .description(
+      'per variant: labelled n, AUC with a bootstrap 95% CI, log loss, precision@k (ClickHouse SQL)',
+    )
+    .argument('<name>')
+    .option('--k <n>', 'precision at the top k scores', positive, 100)
+    .option('--resamples <n>', 'bootstrap resamples for the AUC interval', positive, 200)
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nWith the embedded ClickHouse, no worker may hold the chdb folder meanwhile.')
+    .action(async (name: string, opts: { k: number; resamples: number; json?: boolean }) => {
+      const client = createClickHouseClient(loadEndpoints().clickhouse);
+      try {
+        const report = await experimentReport(client, name, { k: opts.k, resamples: opts.resamples });
+        if (opts.json) return console.log(JSON.stringify(report, null, 2));
+        console.log(formatReport(report));
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+export function formatReport(report: Awaited<ReturnType<typeof experimentReport>>): string {
+  const lines = [
+    `experiment ${report.experiment} (version ${report.experimentVersion ?? '?'}), ${report.resamples} bootstrap resamples`,
+    'variant              shadow       n   positives    AUC   95% CI            log loss  precision@k',
+  ];
+  for (const v of report.variants) {
+    lines.push(
+      `${v.variant.padEnd(20)} ${String(v.shadow).padEnd(6)} ${String(v.n).padStart(7)} ${String(v.positives).padStart(11)}  ` +
+        `${v.auc.toFixed(3)}  [${v.aucCi95[0].toFixed(3)}, ${v.aucCi95[1].toFixed(3)}]  ${v.logLoss.toFixed(4).padStart(8)}  ` +
+        `${v.precisionAtK.toFixed(3)} (k=${v.k})`,
+    );
+  }
+  return lines.join('\n');
+}
