@@ -39,7 +39,9 @@ function parseUrl(name: string, value: string, protocols: string[]): string {
     throw new ConfigError(`${name}=${value} is not a URL; set it like ${protocols[0]}//127.0.0.1:PORT`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name}=${value} must use ${protocols.join(' or ')}; e.g. ${protocols[0]}//host:port`);
+    throw new ConfigError(
+      `${name}=${value} must use ${protocols.join(' or ')}; e.g. ${protocols[0]}//host:port`,
+    );
   }
   return value.replace(/\/+$/, '');
 }
@@ -51,10 +53,13 @@ function parseBrokers(value: string): string[] {
     .filter(Boolean);
   for (const b of brokers) {
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) {
-      throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port, e.g. KAFKA_BROKERS=127.0.0.1:9092`);
+      throw new ConfigError(
+        `KAFKA_BROKERS entry "${b}" must be host:port, e.g. KAFKA_BROKERS=127.0.0.1:9092`,
+      );
     }
   }
-  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; e.g. KAFKA_BROKERS=127.0.0.1:9092');
+  if (brokers.length === 0)
+    throw new ConfigError('KAFKA_BROKERS is empty; e.g. KAFKA_BROKERS=127.0.0.1:9092');
   return brokers;
 }
 

@@ -24,6 +24,8 @@ const benches: Bench[] = [
     run: () =>
       benchTopologyThroughput(kafka, (topic) => avroCodec(endpoints.schemaRegistryUrl, topic), events),
   },
+  { name: 'feature store', run: () => benchFeatureStore() },
+  { name: 'scoring', run: () => benchScoring() },
 ];
 
 const startedAt = new Date();
