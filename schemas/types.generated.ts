@@ -109,6 +109,8 @@ export interface ModelLifecycleEventRecord {
 export interface PredictionRecord {
   predictionId: string;
   entity: string;
+  /** Id of the scored event (e.g. txnId); labels join on it. */
+  eventId: string;
   /** (timestamp-millis) */
   eventTime: number;
   model: string;
@@ -116,6 +118,8 @@ export interface PredictionRecord {
   /** Router variant that served (or shadowed) this entity. */
   variant: string;
   experiment: null | string;
+  /** Version of the experiment config that routed this event. */
+  experimentVersion: null | number;
   /** True when the score was logged only, not served. */
   shadow: boolean;
   score: number;
@@ -334,11 +338,23 @@ export const Prediction: SchemaDescriptor<PredictionRecord> = {
     fields: [
       { name: 'predictionId', type: 'string' },
       { name: 'entity', type: 'string' },
+      {
+        name: 'eventId',
+        type: 'string',
+        default: '',
+        doc: 'Id of the scored event (e.g. txnId); labels join on it.',
+      },
       { name: 'eventTime', type: { type: 'long', logicalType: 'timestamp-millis' } },
       { name: 'model', type: 'string' },
       { name: 'modelVersion', type: 'string' },
       { name: 'variant', type: 'string', doc: 'Router variant that served (or shadowed) this entity.' },
       { name: 'experiment', type: ['null', 'string'], default: null },
+      {
+        name: 'experimentVersion',
+        type: ['null', 'int'],
+        default: null,
+        doc: 'Version of the experiment config that routed this event.',
+      },
       { name: 'shadow', type: 'boolean', doc: 'True when the score was logged only, not served.' },
       { name: 'score', type: 'double' },
       { name: 'latencyMs', type: 'double' },

@@ -16,6 +16,10 @@ export interface OrtSessionOptions {
   readonly intraOpNumThreads?: number;
 }
 
+// ORT's native logger prints a failed CUDA probe as an error line on stderr; the selection logic already
+// reports it (log line, metric). Only fatal native messages by default; SLUICE_ORT_LOG_LEVEL overrides.
+ort.env.logLevel = (process.env.SLUICE_ORT_LOG_LEVEL as typeof ort.env.logLevel | undefined) ?? 'fatal';
+
 export function ortSessionFactory(options: OrtSessionOptions = {}): SessionFactory {
   return (modelBytes, provider) =>
     ort.InferenceSession.create(modelBytes, {
@@ -23,7 +27,8 @@ export function ortSessionFactory(options: OrtSessionOptions = {}): SessionFacto
       intraOpNumThreads: options.intraOpNumThreads ?? 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
+      // Fatal only: a failed CUDA probe is reported by the selection logic, not as a native error line.
+      logSeverityLevel: 4,
     });
 }
 

@@ -5,16 +5,18 @@ import type { StreamRecord } from '../../schemas/stream.js';
 
 export const PREDICTIONS_TOPIC = 'predictions';
 
-/** The Avro record: Prediction.avsc has no eventId / experimentVersion yet, so they are left out. */
+/** The Avro record of a prediction (Prediction.avsc). */
 export function toPredictionRecord(p: Prediction): PredictionRecord {
   return {
     predictionId: p.predictionId,
     entity: p.entity,
+    eventId: p.eventId,
     eventTime: p.eventTime,
     model: p.model,
     modelVersion: p.modelVersion,
     variant: p.variant,
     experiment: p.experiment,
+    experimentVersion: p.experimentVersion,
     shadow: p.shadow,
     score: p.score,
     latencyMs: p.latencyMs,
