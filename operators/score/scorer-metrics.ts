@@ -79,15 +79,19 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         registers,
       }),
   );
+  // Labelled children resolved once: a label lookup per batch is a measurable share of a cheap model's run.
+  const batchSizeOf = batchSize.labels({ scorer });
+  const latencyOf = latency.labels({ scorer });
+  const queueDepthOf = queueDepth.labels({ scorer });
   return {
     setProvider(inUse: string, tried: readonly string[]) {
       for (const p of tried) provider.set({ scorer, provider: p }, p === inUse ? 1 : 0);
     },
     observeBatch(rows: number, seconds: number) {
-      batchSize.observe({ scorer }, rows);
-      latency.observe({ scorer }, seconds);
+      batchSizeOf.observe(rows);
+      latencyOf.observe(seconds);
     },
-    setQueueDepth: (rows: number) => queueDepth.set({ scorer }, rows),
+    setQueueDepth: (rows: number) => queueDepthOf.set(rows),
     swap: (result: 'swapped' | 'refused') => swaps.inc({ scorer, result }),
     failedBatch: () => failedBatches.inc({ scorer }),
   };
