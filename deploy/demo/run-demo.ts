@@ -227,9 +227,12 @@ async function main(): Promise<void> {
       await w.start();
       workers.push(w);
     }
-    const providers = (await register.getSingleMetric('sluice_scorer_execution_provider')?.get())?.values ?? [];
+    const providers =
+      (await register.getSingleMetric('sluice_scorer_execution_provider')?.get())?.values ?? [];
     const inUse = providers.filter((v) => v.value === 1).map((v) => v.labels.provider);
-    console.log(`  scorers use execution provider: ${[...new Set(inUse)].join(', ') || 'unknown'} (cuda is tried first)`);
+    console.log(
+      `  scorers use execution provider: ${[...new Set(inUse)].join(', ') || 'unknown'} (cuda is tried first)`,
+    );
 
     step(4, `publish ${EVENTS.toLocaleString('en-US')} Avro card transactions at ~${RATE}/s`);
     await publish(producer, (t) => txnSerde.serialize(t), runId);

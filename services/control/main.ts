@@ -2,13 +2,17 @@
  * Starts the control service. Env: CONTROL_PORT (8088), CONTROL_HOST (127.0.0.1: loopback unless exposed
  * on purpose), SLUICE_TOKENS_FILE or SLUICE_TOKENS (required), SLUICE_AUDIT_LOG (.state/audit.log),
  * KAFKA_BROKERS, SLUICE_MODEL_DIR, CONTROL_TOPOLOGIES (name=groupId:topic[+topic]),
- * CONTROL_HEALTH_TARGETS (name=url,...; default: the schema registry's /healthz).
+ * CONTROL_HEALTH_TARGETS (name=url,...; default: the schema registry's /healthz), CLICKHOUSE_URL (A/B results
+ * come from a ClickHouse server; the embedded store belongs to the worker process, so it is not opened here).
  * Start: node --import tsx services/control/main.ts
  */
 import { register as globalRegistry } from 'prom-client';
 import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
+import { createClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
+import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
+import { clickHouseExperimentSource } from './clickhouse-experiment-source.js';
 import { httpHealthProbe, parseHealthTargets } from './health-probe.js';
 import { kafkaLagReader } from './kafka-lag.js';
 import { createControlService } from './server.js';
@@ -35,7 +39,11 @@ async function main(): Promise<void> {
     ? parseHealthTargets(process.env.CONTROL_HEALTH_TARGETS)
     : [{ name: 'schema-registry', url: `${endpoints.schemaRegistryUrl}/healthz` }];
 
-  const admin = createKafka(endpoints.kafkaBrokers, 'sluice-control').admin();
+  const kafka = createKafka(endpoints.kafkaBrokers, 'sluice-control');
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const clickhouse =
+    endpoints.clickhouse.mode === 'http' ? createClickHouseClient(endpoints.clickhouse) : undefined;
   const app = await createControlService(
     {
       status: {
@@ -45,8 +53,11 @@ async function main(): Promise<void> {
         health: httpHealthProbe(healthTargets),
       },
       drift: unconfiguredDriftSource,
-      experiments: unconfiguredExperimentSource,
-      models: new FileModelRegistry(),
+      experiments: clickhouse ? clickHouseExperimentSource(clickhouse) : unconfiguredExperimentSource,
+      // Promotions through the API publish lifecycle events, so running scoring topologies hot-swap.
+      models: new FileModelRegistry({
+        onLifecycleEvent: lifecycleEventPublisher(producer, { actor: 'control-api' }),
+      }),
     },
     { logger: rootLogger, defaultMetrics: true, extraMetricsRegistries: [globalRegistry] },
   );
@@ -54,11 +65,14 @@ async function main(): Promise<void> {
     await admin.listTopics();
   });
   await admin.connect();
+  await producer.connect();
 
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'control service stopping');
     await app.close();
     await admin.disconnect();
+    await producer.disconnect();
+    await clickhouse?.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

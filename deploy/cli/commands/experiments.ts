@@ -1,8 +1,11 @@
 /** `sluice experiments list | show | report`: versioned A/B configs and their evaluation against labels. */
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { createClickHouseClient } from '../../../connectors/clickhouse/clickhouse-client.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
-import { FileExperimentStore } from '../../../connectors/experiments/index.js';
+import { FileExperimentStore, type ExperimentDraft } from '../../../connectors/experiments/index.js';
+import { AuditLog, auditLogPath } from '../../../services/common/index.js';
+import { deployActor } from '../../reference/deploy-reference.js';
 import { experimentReport } from '../../../services/experiments-report/experiment-report.js';
 
 const positive = (value: string) => {
@@ -14,12 +17,45 @@ const positive = (value: string) => {
 export function registerExperimentsCommands(program: Command): void {
   const experiments = program.command('experiments').description('A/B and shadow experiments');
   experiments
+    .command('list')
+    .description('experiments and their versions')
+    .action(async () => {
+      const store = new FileExperimentStore();
+      const names = await store.names();
+      if (names.length === 0)
+        console.log('no experiments (SLUICE_EXPERIMENT_DIR, default .state/experiments)');
+      for (const name of names)
+        console.log(`${name.padEnd(32)} versions ${(await store.versions(name)).join(', ')}`);
+    });
+  experiments
     .command('show')
     .description('print an experiment config (latest version unless --version)')
     .argument('<name>')
     .option('--version <n>', 'a specific version', positive)
     .action(async (name: string, opts: { version?: number }) => {
       console.log(JSON.stringify(await new FileExperimentStore().get(name, opts.version), null, 2));
+    });
+  experiments
+    .command('set')
+    .description('save a new version of an experiment from a JSON file (validated; old versions are kept)')
+    .argument(
+      '<file>',
+      'JSON: { name, salt, variants: [{ name, model, stage?|modelVersion?, weight }], shadows: [...] }',
+    )
+    .option('--actor <name>', 'who, for the audit log (default $SLUICE_ACTOR or the OS user)')
+    .addHelpText('after', '\nRunning scoring workers pick the new version up when they restart.')
+    .action(async (file: string, opts: { actor?: string }) => {
+      const draft = JSON.parse(await readFile(file, 'utf8')) as ExperimentDraft;
+      const saved = await new FileExperimentStore().save(draft);
+      await (
+        await AuditLog.open(auditLogPath())
+      ).record({
+        actor: opts.actor ?? deployActor(),
+        action: 'experiment.set',
+        target: `experiment:${saved.name}@${saved.version}`,
+        details: { variants: saved.variants, shadows: saved.shadows },
+      });
+      console.log(`${saved.name} is now at version ${saved.version}`);
     });
   experiments
     .command('report')
