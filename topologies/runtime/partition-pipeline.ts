@@ -91,6 +91,11 @@ export class PartitionPipeline {
     return this.outstanding.size;
   }
 
+  /** Records held in memory: fetched but not fed, plus fed but not yet committed. */
+  get heldRecords(): number {
+    return this.buffer.length - this.bufferHead + this.raws.size;
+  }
+
   start(): void {
     const ctx = this.context();
     const reject = (record: StreamRecord<unknown>, reason: DeadLetterReason) =>

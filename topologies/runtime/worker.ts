@@ -87,8 +87,14 @@ export class TopologyWorker {
   private writers: SinkWriter<unknown>[] = [];
   private assignment = new Set<number>();
   private generation = 0;
-  private pendingCommits: { checkpoint: CheckpointReady; generation: number; done: (e?: Error) => void }[] =
-    [];
+  private pendingCommits: {
+    checkpoint: CheckpointReady;
+    pipeline: PartitionPipeline;
+    done: (e?: Error) => void;
+  }[] = [];
+  /** True while an assignment is being applied: commits wait, so offsets read meanwhile are final. */
+  private assigning = false;
+  private commitsIdle: Promise<void> = Promise.resolve();
   private committing = false;
   private stopping = false;
   private fatalHandlers: ((err: Error) => void)[] = [];
@@ -112,6 +118,18 @@ export class TopologyWorker {
   /** The partitions this worker owns right now (for status and tests). */
   get assignedPartitions(): number[] {
     return [...this.assignment].sort((a, b) => a - b);
+  }
+
+  /** Records this worker holds in memory across its partitions (bounded by backpressure). */
+  get heldRecords(): number {
+    let n = 0;
+    for (const p of this.pipelines.values()) n += p.heldRecords;
+    return n;
+  }
+
+  /** Partitions currently paused because their pipeline is behind. */
+  get pausedPartitionCount(): number {
+    return this.paused.size;
   }
 
   async start(): Promise<void> {
@@ -204,6 +222,19 @@ export class TopologyWorker {
   }
 
   private async onAssignment(partitions: number[]): Promise<void> {
+    this.assigning = true;
+    try {
+      // With no commit in flight, the group's offsets read below are exactly what we (or another owner)
+      // committed, so a partition whose offset is not ours really was processed elsewhere.
+      await this.commitsIdle;
+      await this.applyAssignment(partitions);
+    } finally {
+      this.assigning = false;
+      void this.flushCommits();
+    }
+  }
+
+  private async applyAssignment(partitions: number[]): Promise<void> {
     this.generation += 1;
     const next = new Set(partitions);
     const topic = this.topology.source.topic;
@@ -222,7 +253,11 @@ export class TopologyWorker {
     const offsets = new Map((committed[0]?.partitions ?? []).map((x) => [x.partition, x.offset]));
     for (const [p, pipeline] of this.pipelines) {
       const groupOffset = offsets.get(p);
-      if (pipeline.committedOffset !== undefined && groupOffset !== pipeline.committedOffset) {
+      const elsewhere =
+        groupOffset !== undefined &&
+        groupOffset !== '-1' &&
+        (pipeline.committedOffset === undefined || BigInt(groupOffset) > BigInt(pipeline.committedOffset));
+      if (elsewhere) {
         this.logger.warn(
           { partition: p, groupOffset, ours: pipeline.committedOffset },
           'stale partition; restoring',
@@ -269,7 +304,7 @@ export class TopologyWorker {
       maxOutstandingBarriers: this.options.maxOutstandingBarriers ?? 4,
       sinkMaxBatch: this.options.sinkMaxBatch ?? 500,
       writeSide: (kind, raw, reason) => this.writeSide(kind, raw, reason),
-      commit: (checkpoint) => this.requestCommit(checkpoint),
+      commit: (checkpoint) => this.requestCommit(checkpoint, pipeline),
       onCredit: () => {
         if (this.paused.has(partition) && !pipeline.saturated) {
           this.paused.delete(partition);
@@ -317,25 +352,31 @@ export class TopologyWorker {
   }
 
   /** Group commit: every checkpoint that is ready goes into the next single transaction. */
-  private requestCommit(checkpoint: CheckpointReady): Promise<void> {
+  private requestCommit(checkpoint: CheckpointReady, pipeline: PartitionPipeline): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pendingCommits.push({
         checkpoint,
-        generation: this.generation,
+        pipeline,
         done: (e) => (e ? reject(e) : resolve()),
       });
       void this.flushCommits();
     });
   }
 
-  private async flushCommits(): Promise<void> {
-    if (this.committing) return;
+  private flushCommits(): Promise<void> {
+    if (this.committing || this.assigning) return this.commitsIdle;
     this.committing = true;
+    this.commitsIdle = this.runCommits();
+    return this.commitsIdle;
+  }
+
+  private async runCommits(): Promise<void> {
     try {
-      while (this.pendingCommits.length > 0) {
+      while (this.pendingCommits.length > 0 && !this.assigning) {
         const batch = this.pendingCommits.splice(0);
         // Never commit for a partition we no longer own: the new owner's progress would be overwritten.
-        const owned = batch.filter((c) => this.pipelines.has(c.checkpoint.partition));
+        // A pipeline replaced since (revoked, or rebuilt as stale) must not commit either: compare identity.
+        const owned = batch.filter((c) => this.pipelines.get(c.checkpoint.partition) === c.pipeline);
         const merged = new Map<
           number,
           PartitionCommit & { changelog: { key: string; value: string | null }[] }
