@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import pRetry from 'p-retry';
 
 /** partition -> key -> latest value (tombstones removed). */
 export type RestoredPartitions = Map<number, Map<string, string>>;
@@ -16,11 +17,26 @@ export interface RestoreOptions {
   readonly timeoutMs?: number;
 }
 
-export async function restoreChangelog(
+/** Retries a restore that fails for a transient reason (e.g. a leader election right after topic creation). */
+export function restoreChangelog(
   kafka: Kafka,
   topic: string,
   partitions: readonly number[],
   options: RestoreOptions = {},
+): Promise<RestoredPartitions> {
+  return pRetry(() => restoreOnce(kafka, topic, partitions, options), {
+    retries: 8,
+    minTimeout: 200,
+    maxTimeout: 3000,
+    shouldRetry: ({ error }) => (error as { retriable?: boolean }).retriable === true,
+  });
+}
+
+async function restoreOnce(
+  kafka: Kafka,
+  topic: string,
+  partitions: readonly number[],
+  options: RestoreOptions,
 ): Promise<RestoredPartitions> {
   const result: RestoredPartitions = new Map(partitions.map((p) => [p, new Map<string, string>()]));
   if (partitions.length === 0) return result;
@@ -61,6 +77,10 @@ export async function restoreChangelog(
           ),
         timeoutMs,
       );
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        clearTimeout(timer);
+        reject(payload.error);
+      });
       // Fires for every fetched batch, also for ones holding only control records (commit/abort markers).
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.topic === topic && BigInt(payload.offsetLag) <= 0n) pending.delete(payload.partition);

@@ -35,7 +35,7 @@ function startWorker(instance: string): ChildProcess {
       CRASH_SOURCE: source,
       CRASH_OUTPUT: output,
       CRASH_INSTANCE: instance,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -49,15 +49,30 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code) => resolve(code));
   });
 
+let lastCommitted = '';
+
+/** Members of the topology's consumer group once it is stable (-1 while it rebalances). */
+async function members(): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([name]);
+    const group = groups[0];
+    if (group?.state !== 'Stable') return -1;
+    return group.members.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function committedTotal(): Promise<bigint> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const [offsets] = await admin.fetchOffsets({ groupId: name, topics: [source] });
-    return (offsets?.partitions ?? []).reduce(
-      (acc, p) => acc + (p.offset === '-1' ? 0n : BigInt(p.offset)),
-      0n,
-    );
+    const parts = offsets?.partitions ?? [];
+    lastCommitted = parts.map((p) => `${p.partition}:${p.offset}`).join(' ');
+    return parts.reduce((acc, p) => acc + (p.offset === '-1' ? 0n : BigInt(p.offset)), 0n);
   } finally {
     await admin.disconnect();
   }
@@ -66,7 +81,7 @@ async function committedTotal(): Promise<bigint> {
 async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what} (committed ${lastCommitted})`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -105,9 +120,11 @@ test(
     await exited(w1);
     await produce(kafka, source, events.slice(40_000, 70_000).map(toMessage));
     const w1b = startWorker('w1'); // same instance id: its transactional id fences the killed incarnation
-    await produce(kafka, source, events.slice(70_000).map(toMessage));
-    await new Promise((r) => setTimeout(r, 2000));
+    await waitFor('the restarted worker to join', async () => (await members()) === 2, 60_000);
     const w3 = startWorker('w3');
+    await waitFor('the third worker to join', async () => (await members()) === 3, 60_000);
+    // The rest flows while the group is three workers strong.
+    await produce(kafka, source, events.slice(70_000).map(toMessage));
 
     // Close every window: one event far ahead per partition advances each partition's watermark.
     const tEnd = t0 + EVENTS * 20 + 3_600_000;

@@ -94,6 +94,9 @@ export class TopologyWorker {
   }[] = [];
   /** True while an assignment is being applied: commits wait, so offsets read meanwhile are final. */
   private assigning = false;
+  /** False from a rebalance or crash until the next assignment: we may not own anything meanwhile. */
+  private member = false;
+  private lastHeartbeatAt = 0;
   private commitsIdle: Promise<void> = Promise.resolve();
   private committing = false;
   private stopping = false;
@@ -194,7 +197,15 @@ export class TopologyWorker {
       consumerLag.set({ topology: t.name, partition: String(payload.partition) }, Number(payload.offsetLag));
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts a crashed consumer as a new member: whatever we held may be owned by another
+      // worker by the time it rejoins, so drop it all and restore on the next assignment.
+      this.suspendMembership('consumer crashed');
+      this.dropAllPipelines();
       if (!payload.restart) this.fatal(payload.error);
+    });
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.suspendMembership('rebalancing'));
+    this.consumer.on(this.consumer.events.HEARTBEAT, () => {
+      this.lastHeartbeatAt = Date.now();
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: t.source.topic, fromBeginning: t.source.fromBeginning });
@@ -230,6 +241,8 @@ export class TopologyWorker {
       await this.applyAssignment(partitions);
     } finally {
       this.assigning = false;
+      this.member = true;
+      this.lastHeartbeatAt = Date.now();
       void this.flushCommits();
     }
   }
@@ -271,7 +284,25 @@ export class TopologyWorker {
       }
     }
     const fresh = partitions.filter((p) => !this.ready.has(p));
-    const restoring = restoreChangelog(this.options.kafka, this.changelogTopic, fresh);
+    const restoreStarted = Date.now();
+    const restoring = restoreChangelog(this.options.kafka, this.changelogTopic, fresh).then(
+      (restored) => {
+        const entries = [...restored.values()].reduce((n, m) => n + m.size, 0);
+        if (fresh.length > 0) {
+          this.logger.info(
+            { partitions: fresh, entries, ms: Date.now() - restoreStarted },
+            'state restored from the changelog',
+          );
+        }
+        return restored;
+      },
+      (err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.logger.error({ partitions: fresh, err: error }, 'state restore failed');
+        this.fatal(error);
+        throw error;
+      },
+    );
     for (const p of fresh) {
       const generation = this.generation;
       this.ready.set(
@@ -363,8 +394,34 @@ export class TopologyWorker {
     });
   }
 
+  /**
+   * Kafka's fencing of offset commits by group generation (KIP-447) is not available in kafkajs, so the
+   * worker fences itself: no commit while membership is in doubt, nor when the last heartbeat is older
+   * than half the session timeout (a stalled process may already have been replaced).
+   */
+  private mayCommit(): boolean {
+    const sessionMs = this.options.sessionTimeoutMs ?? 10_000;
+    return this.member && !this.assigning && Date.now() - this.lastHeartbeatAt < sessionMs / 2;
+  }
+
+  private suspendMembership(reason: string): void {
+    if (this.member) this.logger.info({ reason }, 'commits held until the group assigns partitions again');
+    this.member = false;
+  }
+
+  private dropAllPipelines(): void {
+    for (const pipeline of this.pipelines.values()) pipeline.dispose();
+    this.pipelines.clear();
+    this.ready.clear();
+    this.paused.clear();
+    this.assignment = new Set();
+  }
+
   private flushCommits(): Promise<void> {
-    if (this.committing || this.assigning) return this.commitsIdle;
+    if (this.committing || !this.mayCommit()) {
+      if (!this.committing && this.pendingCommits.length > 0) this.retryCommitsSoon();
+      return this.commitsIdle;
+    }
     this.committing = true;
     this.commitsIdle = this.runCommits();
     return this.commitsIdle;
@@ -372,7 +429,7 @@ export class TopologyWorker {
 
   private async runCommits(): Promise<void> {
     try {
-      while (this.pendingCommits.length > 0 && !this.assigning) {
+      while (this.pendingCommits.length > 0 && this.mayCommit()) {
         const batch = this.pendingCommits.splice(0);
         // Never commit for a partition we no longer own: the new owner's progress would be overwritten.
         // A pipeline replaced since (revoked, or rebuilt as stale) must not commit either: compare identity.
@@ -401,7 +458,20 @@ export class TopologyWorker {
       }
     } finally {
       this.committing = false;
+      if (this.pendingCommits.length > 0) this.retryCommitsSoon();
     }
+  }
+
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  /** Held commits are retried once membership is confirmed (heartbeat or assignment). */
+  private retryCommitsSoon(): void {
+    if (this.retryTimer || this.stopping) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flushCommits();
+    }, 100);
+    this.retryTimer.unref();
   }
 
   private fatal(err: Error): void {
