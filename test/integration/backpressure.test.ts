@@ -81,7 +81,7 @@ test(
       assert.ok(maxHeld > 0, 'the worker did fetch records');
       assert.ok(maxHeld <= bound, `held ${maxHeld} records; the bound is ${bound} (backlog ${TOTAL})`);
       assert.equal(seen.size, 0, 'nothing was written while the sink was stuck');
-    console.log(`# held at most ${maxHeld} records (bound ${bound}) of a ${TOTAL}-record backlog`);
+      console.log(`# held at most ${maxHeld} records (bound ${bound}) of a ${TOTAL}-record backlog`);
 
       release();
       const deadline = Date.now() + 120_000;
