@@ -2,9 +2,22 @@
  * The topologies this deployment ships, by name: what `sluice run NAME` starts and `sluice deploy`
  * prepares. Builders are lazy so that naming one topology never connects to what another needs.
  */
+import { loadEndpoints } from '../connectors/config/endpoints.js';
+import { FileExperimentStore } from '../connectors/experiments/index.js';
+import { acquireClickHouse } from '../connectors/feature-sinks/clickhouse-pool.js';
+import { createKafka, rootLogger } from '../connectors/kafka/client.js';
+import { FileModelRegistry } from '../connectors/model-registry/file-model-registry.js';
+import { createRedisClient } from '../connectors/redis/index.js';
+import {
+  createAvroSerde,
+  createRegistryClient,
+  registryAuthFromEnv,
+} from '../connectors/schema-registry/index.js';
+import { TxnEvent } from '../schemas/index.js';
 import type { Topology } from './builder.js';
 import { referenceCardFeatures } from './features/reference.js';
 import { CARD_FEATURES_SOURCE } from './features/views/source.js';
+import { referenceScoring } from './scoring/reference.js';
 
 export interface ShippedTopology {
   readonly name: string;
@@ -19,6 +32,30 @@ export const shippedTopologies: readonly ShippedTopology[] = [
     description: 'per-card counts, sums and means over 1 min, 1 h and session windows -> Redis + ClickHouse',
     sourceTopic: CARD_FEATURES_SOURCE.topic,
     build: () => referenceCardFeatures(),
+  },
+  {
+    name: 'scoring',
+    description:
+      'routes each transaction to a model variant (A/B + shadows), scores it with ONNX, logs every prediction; ' +
+      'experiment from SLUICE_EXPERIMENT (default fraud-ab)',
+    sourceTopic: CARD_FEATURES_SOURCE.topic,
+    build: async () => {
+      const env = process.env;
+      const endpoints = loadEndpoints(env);
+      const kafka = createKafka(endpoints.kafkaBrokers, 'sluice-scoring');
+      const registryClient = createRegistryClient(endpoints.schemaRegistryUrl, registryAuthFromEnv(env));
+      const scoring = await referenceScoring(kafka, {
+        instanceId: env.SLUICE_INSTANCE_ID ?? `scoring-${process.pid}`,
+        decoder: createAvroSerde(TxnEvent, registryClient, { topic: CARD_FEATURES_SOURCE.topic }),
+        experiment: await new FileExperimentStore().get(env.SLUICE_EXPERIMENT ?? 'fraud-ab'),
+        registry: new FileModelRegistry(),
+        redis: createRedisClient(env, { logger: rootLogger }),
+        // With the embedded store this process owns the chdb folder; several workers need CLICKHOUSE_URL.
+        clickhouse: acquireClickHouse(endpoints.clickhouse).client,
+        logger: rootLogger,
+      });
+      return scoring.topology;
+    },
   },
 ];
 

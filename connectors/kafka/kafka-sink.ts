@@ -1,6 +1,7 @@
 /** Writes records to a Kafka topic through the worker's shared idempotent producer. */
 import type { Message } from 'kafkajs';
 import type { StreamRecord } from '../../schemas/stream.js';
+import { chunksBySize } from './chunks.js';
 import type { Sink } from '../sink.js';
 
 export interface KafkaSinkOptions<T> {
@@ -35,23 +36,6 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
       };
     },
   };
-}
-
-function* chunksBySize(messages: Message[], maxBytes: number): Generator<Message[]> {
-  let chunk: Message[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size =
-      (m.value?.length ?? 0) + (typeof m.key === 'string' ? m.key.length : (m.key?.length ?? 0)) + 64;
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 /** JSON encoding for internal topics where a schema is not (yet) registered. */

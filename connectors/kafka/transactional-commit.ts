@@ -5,6 +5,7 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
+import { chunksBySize } from './chunks.js';
 
 export interface PartitionCommit {
   readonly partition: number;
@@ -74,8 +75,10 @@ export class TransactionalCommitter {
       const messages = commits.flatMap((c) =>
         c.changelog.map((e) => ({ partition: c.partition, key: e.key, value: e.value })),
       );
-      if (messages.length > 0) {
-        await tx.send({ topic: this.options.changelogTopic, acks: -1, messages });
+      // The broker refuses a record batch above message.max.bytes (1 MiB by default), and kafkajs makes one
+      // batch per partition per send: large checkpoints go out in several sends of the same transaction.
+      for (const chunk of chunksBySize(messages, 512 * 1024)) {
+        await tx.send({ topic: this.options.changelogTopic, acks: -1, messages: chunk });
       }
       await tx.sendOffsets({
         consumerGroupId: this.options.groupId,

@@ -29,17 +29,14 @@ import { referenceCardFeatures } from '../../topologies/features/reference.js';
 import { CARD_FEATURES_SOURCE } from '../../topologies/features/views/source.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
-import { openScoring } from '../../topologies/scoring/scoring-topology.js';
+import { referenceScoring } from '../../topologies/scoring/reference.js';
 import { formatReport } from '../cli/commands/experiments.js';
-import {
-  deployActor,
-  deployReference,
-  LABELS_TOPIC,
-  PREDICTIONS_TOPIC,
-} from '../reference/deploy-reference.js';
+import { deployActor, deployReference, LABELS_TOPIC } from '../reference/deploy-reference.js';
 
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 20_000);
-const CARDS = Number(process.env.DEMO_CARDS ?? 400);
+const CARDS = Number(process.env.DEMO_CARDS ?? 20_000);
+/** A few compromised cards see bursts (card testing): the signal the 1 min features carry. */
+const HOT_CARDS = 20;
 const RATE = Number(process.env.DEMO_RATE ?? 4000);
 const SOURCE = CARD_FEATURES_SOURCE.topic;
 const logger = rootLogger.child({ component: 'demo' });
@@ -69,8 +66,9 @@ async function endOffset(kafka: Kafka): Promise<number> {
 }
 
 function makeTxn(rand: () => number, runId: string, i: number, now: number): TxnEventRecord {
-  const card = Math.floor(rand() * rand() * CARDS); // a few busy cards, many quiet ones
-  const foreign = rand() < 0.1;
+  const hot = rand() < 0.03;
+  const card = hot ? Math.floor(rand() * HOT_CARDS) : HOT_CARDS + Math.floor(rand() * (CARDS - HOT_CARDS));
+  const foreign = rand() < (hot ? 0.5 : 0.1);
   return {
     txnId: `${runId}-${i}`,
     cardId: `card-${runId}-${card}`,
@@ -182,40 +180,14 @@ async function main(): Promise<void> {
       endpoints,
       logger: quiet,
     });
-    const scoring = await openScoring<TxnEventRecord>(kafka, {
+    const scoring = await referenceScoring(kafka, {
       instanceId: `demo-${runId}`,
-      sourceTopic: SOURCE,
       decoder: txnSerde,
-      eventTime: (t) => t.ts,
-      entity: (t) => t.cardId,
-      eventId: (t) => t.txnId,
       experiment,
       registry,
-      features: {
-        reader: createOnlineFeatureReader(redis),
-        view: 'card_txn_1m',
-        online: [
-          { name: 'txnCount1m', default: 0 },
-          { name: 'amountSum1m', default: 0 },
-          // Served by the 1 h view in a full deployment; the 1 min view's reader fills the declared default.
-          { name: 'amountMean1h', default: 40 },
-          { name: 'merchantDistinct1h', default: 1 },
-        ],
-        event: [
-          { name: 'amount', default: 0 },
-          { name: 'hourOfDay', default: 12 },
-          { name: 'isForeign', default: 0 },
-        ],
-        fromEvent: (t) => ({
-          amount: t.amount,
-          hourOfDay: new Date(t.ts).getUTCHours(),
-          isForeign: t.country === 'DE' ? 0 : 1,
-        }),
-      },
-      predictionsTopic: PREDICTIONS_TOPIC,
+      redis,
       clickhouse,
       logger: quiet,
-      scorer: { logger: quiet, preferredProviders: ['cuda', 'cpu'] },
     });
     const scoringWorker = new TopologyWorker(scoring.topology, {
       instanceId: `demo-${runId}`,
@@ -223,7 +195,9 @@ async function main(): Promise<void> {
       endpoints,
       logger: quiet,
     });
+    let fatal: Error | undefined;
     for (const w of [features, scoringWorker]) {
+      w.onFatal((err) => (fatal ??= err));
       await w.start();
       workers.push(w);
     }
@@ -247,6 +221,7 @@ async function main(): Promise<void> {
       ]);
       process.stdout.write(`  committed: features ${f}/${end}, scoring ${s}/${end}\r`);
       if (f >= end && s >= end) break;
+      if (fatal) throw new Error(`a topology failed: ${fatal.message}`);
       if (Date.now() > deadline) throw new Error('the topologies did not catch up within 3 minutes');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -309,7 +284,7 @@ async function main(): Promise<void> {
 
     step(7, 'what the users see');
     const reader = createOnlineFeatureReader(redis);
-    const cards = [0, 1, 2].map((c) => `card-${runId}-${c}`);
+    const cards = [0, 1, HOT_CARDS].map((c) => `card-${runId}-${c}`); // two compromised cards, one ordinary
     const online = await reader.readMany('card_txn_1m', cards);
     console.log('  online store (Redis), view card_txn_1m:');
     cards.forEach((c, i) => console.log(`    ${c}: ${JSON.stringify(online[i] ?? null)}`));

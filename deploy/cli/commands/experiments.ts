@@ -81,7 +81,7 @@ export function registerExperimentsCommands(program: Command): void {
 
 export function formatReport(report: Awaited<ReturnType<typeof experimentReport>>): string {
   const lines = [
-    `experiment ${report.experiment} (version ${report.experimentVersion ?? '?'}), ${report.resamples} bootstrap resamples`,
+    `experiment ${report.experiment} (${report.experimentVersion === null ? 'all versions' : `version ${report.experimentVersion}`}), ${report.resamples} bootstrap resamples`,
     'variant              shadow       n   positives    AUC   95% CI            log loss  precision@k',
   ];
   for (const v of report.variants) {
