@@ -11,8 +11,13 @@ function kafkaLogCreator() {
   const log = rootLogger.child({ component: 'kafkajs' });
   return ({ level, log: entry }: LogEntry) => {
     const { message, ...rest } = entry;
-    // CONCURRENT_TRANSACTIONS right after a commit is routine (kafkajs retries it); keep it out of error logs.
-    if (/concurrent operation on the same transaction/.test(`${message} ${String(rest.error ?? '')}`)) {
+    // CONCURRENT_TRANSACTIONS right after a commit is routine (kafkajs retries it); the partitioner notice
+    // and the retry-limit notice are known and chosen (idempotence holds: the broker dedups by sequence).
+    if (
+      /concurrent operation on the same transaction|switched default partitioner|Limiting retries for the idempotent producer/.test(
+        `${message} ${String(rest.error ?? '')}`,
+      )
+    ) {
       log.debug(rest, message);
       return;
     }

@@ -7,6 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../connectors/config/endpoints.js';
 import { StackError } from '../stack/service.js';
 import { TopicConfigError } from '../../connectors/kafka/topics.js';
+import { ExperimentNotFoundError } from '../../connectors/experiments/file-experiment-store.js';
+import { InvalidExperimentError } from '../../connectors/experiments/experiment-config.js';
+import { ModelRegistryError } from '../../connectors/model-registry/registry-errors.js';
 import { TopologyError } from '../../topologies/builder.js';
 import { UnknownTopologyError } from '../../topologies/catalog.js';
 import { registerDeployCommands } from './commands/deploy.js';
@@ -43,7 +46,16 @@ export function buildProgram(): Command {
 
 /** Errors a user can fix print as one line (exit 2); anything else is a bug and keeps its stack trace. */
 /** Errors whose message names the fix: printed as one line, without a stack trace. */
-const USER_ERRORS = [ConfigError, StackError, UnknownTopologyError, TopicConfigError, TopologyError];
+const USER_ERRORS = [
+  ConfigError,
+  StackError,
+  UnknownTopologyError,
+  TopicConfigError,
+  TopologyError,
+  ExperimentNotFoundError,
+  InvalidExperimentError,
+  ModelRegistryError,
+];
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram().exitOverride();

@@ -20,7 +20,12 @@ export function registerRunCommands(program: Command): void {
       'stable id of this worker (pod name); restarting with the same id fences the previous incarnation',
       process.env.SLUICE_INSTANCE_ID ?? os.hostname(),
     )
-    .option('--checkpoint-ms <ms>', 'checkpoint at least this often while records flow', positive, 500)
+    .option(
+      '--checkpoint-ms <ms>',
+      'checkpoint at least this often while records flow (default per topology, else 500)',
+      positive,
+    )
+    .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positive)
     .option('--max-outstanding <n>', 'unfinished checkpoints per partition before it is paused', positive, 4)
     .addHelpText(
       'after',
