@@ -1,15 +1,10 @@
 /** `sluice deploy`: prepare the reference deployment (topics, feature views, ClickHouse migrations). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger } from '../options.js';
 import { createClickHouseClient } from '../../../connectors/clickhouse/clickhouse-client.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { deployActor, deployReference } from '../../reference/deploy-reference.js';
-
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 export function registerDeployCommands(program: Command): void {
   program
@@ -17,7 +12,7 @@ export function registerDeployCommands(program: Command): void {
     .description(
       'create topics, register feature views and apply ClickHouse migrations (idempotent, audited)',
     )
-    .option('--partitions <n>', 'partitions of new topics (the unit of parallelism)', positive, 6)
+    .option('--partitions <n>', 'partitions of new topics (the unit of parallelism)', positiveInteger, 6)
     .option('--actor <name>', 'who deploys, for the audit log (default $SLUICE_ACTOR or the OS user)')
     .addHelpText(
       'after',

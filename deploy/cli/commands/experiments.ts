@@ -1,18 +1,13 @@
 /** `sluice experiments list | show | report`: versioned A/B configs and their evaluation against labels. */
 import { readFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger } from '../options.js';
 import { createClickHouseClient } from '../../../connectors/clickhouse/clickhouse-client.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { FileExperimentStore, type ExperimentDraft } from '../../../connectors/experiments/index.js';
 import { AuditLog, auditLogPath } from '../../../services/common/index.js';
 import { deployActor } from '../../reference/deploy-reference.js';
 import { experimentReport } from '../../../services/experiments-report/experiment-report.js';
-
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 export function registerExperimentsCommands(program: Command): void {
   const experiments = program.command('experiments').description('A/B and shadow experiments');
@@ -31,7 +26,7 @@ export function registerExperimentsCommands(program: Command): void {
     .command('show')
     .description('print an experiment config (latest version unless --version)')
     .argument('<name>')
-    .option('--version <n>', 'a specific version', positive)
+    .option('--version <n>', 'a specific version', positiveInteger)
     .action(async (name: string, opts: { version?: number }) => {
       console.log(JSON.stringify(await new FileExperimentStore().get(name, opts.version), null, 2));
     });
@@ -63,8 +58,8 @@ export function registerExperimentsCommands(program: Command): void {
       'per variant: labelled n, AUC with a bootstrap 95% CI, log loss, precision@k (ClickHouse SQL)',
     )
     .argument('<name>')
-    .option('--k <n>', 'precision at the top k scores', positive, 100)
-    .option('--resamples <n>', 'bootstrap resamples for the AUC interval', positive, 200)
+    .option('--k <n>', 'precision at the top k scores', positiveInteger, 100)
+    .option('--resamples <n>', 'bootstrap resamples for the AUC interval', positiveInteger, 200)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nWith the embedded ClickHouse, no worker may hold the chdb folder meanwhile.')
     .action(async (name: string, opts: { k: number; resamples: number; json?: boolean }) => {

@@ -1,14 +1,9 @@
 /** `sluice run TOPOLOGY`: one worker of a shipped topology in this process, until SIGTERM. */
 import os from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger } from '../options.js';
 import { shippedTopologies, shippedTopology } from '../../../topologies/catalog.js';
 import { runTopology } from '../../../topologies/runtime/run.js';
-
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 export function registerRunCommands(program: Command): void {
   program
@@ -23,10 +18,15 @@ export function registerRunCommands(program: Command): void {
     .option(
       '--checkpoint-ms <ms>',
       'checkpoint at least this often while records flow (default per topology, else 500)',
-      positive,
+      positiveInteger,
     )
-    .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positive)
-    .option('--max-outstanding <n>', 'unfinished checkpoints per partition before it is paused', positive, 4)
+    .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positiveInteger)
+    .option(
+      '--max-outstanding <n>',
+      'unfinished checkpoints per partition before it is paused',
+      positiveInteger,
+      4,
+    )
     .addHelpText(
       'after',
       '\nSIGTERM/SIGINT: checkpoint, commit and leave the group (exit 0). A fatal error exits 1 so the\n' +

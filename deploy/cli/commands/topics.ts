@@ -1,14 +1,9 @@
 /** `sluice topics list | create`: the Kafka topics of a deployment. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger } from '../options.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { ensureTopics } from '../../../connectors/kafka/topics.js';
-
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 export function registerTopicsCommands(program: Command): void {
   const topics = program.command('topics').description('Kafka topics: list and create');
@@ -31,7 +26,7 @@ export function registerTopicsCommands(program: Command): void {
     .command('create')
     .description('create a topic if it does not exist (idempotent)')
     .argument('<topic>')
-    .option('--partitions <n>', 'partition count: the unit of parallelism', positive, 6)
+    .option('--partitions <n>', 'partition count: the unit of parallelism', positiveInteger, 6)
     .option('--compact', 'cleanup.policy=compact (changelogs, registries)')
     .action(async (topic: string, opts: { partitions: number; compact?: boolean }) => {
       const admin = createKafka(loadEndpoints().kafkaBrokers, 'sluice-cli').admin();
