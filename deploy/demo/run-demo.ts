@@ -31,6 +31,7 @@ import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
 import { referenceScoring } from '../../topologies/scoring/reference.js';
 import { formatReport } from '../cli/commands/experiments.js';
+import { serveControlPage } from './serve-control.js';
 import { deployActor, deployReference, LABELS_TOPIC } from '../reference/deploy-reference.js';
 
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 20_000);
@@ -300,9 +301,20 @@ async function main(): Promise<void> {
     const report = await experimentReport(clickhouse, experiment.name, { k: 100, resamples: 200 });
     console.log(`  A/B report (sluice experiments report ${experiment.name}):`);
     console.log(formatReport(report).replace(/^/gm, '    '));
-    console.log(
-      '\n  next: `npm run control` serves the lag, drift and A/B page (set SLUICE_TOKENS first, see README)',
-    );
+    if (process.env.DEMO_SERVE) {
+      await serveControlPage({
+        kafka,
+        clickhouse,
+        registry,
+        topologies: [features.topology.name, scoring.topology.name]
+          .map((n) => `${n}=${n}:${SOURCE}`)
+          .join(','),
+        schemaRegistryUrl: endpoints.schemaRegistryUrl,
+        experiment: experiment.name,
+      });
+    } else {
+      console.log('\n  DEMO_SERVE=1 npm run demo keeps the control page (lag, A/B results) up after the run');
+    }
   } finally {
     for (const w of workers.reverse())
       await w.stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
