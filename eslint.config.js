@@ -8,10 +8,29 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // Layering: schemas -> connectors -> operators -> topologies -> services/deploy.
-      'no-restricted-imports': 'off',
     },
   },
+  // Layering: schemas -> connectors -> operators -> topologies -> services and deploy. A file may import
+  // only from its own layer or the layers to its left.
+  ...[
+    ['schemas', ['connectors', 'operators', 'topologies', 'services', 'deploy']],
+    ['connectors', ['operators', 'topologies', 'services', 'deploy']],
+    ['operators', ['topologies', 'services', 'deploy']],
+    ['topologies', ['services', 'deploy']],
+  ].map(([layer, later]) => ({
+    files: [`${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: later.map((l) => ({
+            group: [`**/${l}/**`],
+            message: `${layer}/ may not import from ${l}/ (imports flow schemas -> connectors -> operators -> topologies -> services/deploy)`,
+          })),
+        },
+      ],
+    },
+  })),
   {
     // Browser scripts of the control service's web page.
     files: ['services/**/web/**/*.js'],
