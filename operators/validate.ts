@@ -3,7 +3,8 @@
  * there), validity (is it of the allowed form) and range (is it within bounds). A record failing any rule
  * goes to the dead-letter topic with every failed rule named; the partition keeps flowing.
  */
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { sharedMetric } from '../connectors/metrics.js';
 import type { Stage } from '../schemas/stream.js';
 import { rawOf } from './raw-of.js';
 import { recordStage } from './record-stage.js';
@@ -24,14 +25,15 @@ export type ValidationRules<T> = { readonly [K in keyof T]?: FieldRule<NonNullab
 
 type Dimension = 'completeness' | 'validity' | 'range';
 
-const checks =
-  (register.getSingleMetric('sluice_data_quality_checks_total') as
-    Counter<'topology' | 'field' | 'dimension' | 'result'> | undefined) ??
-  new Counter({
-    name: 'sluice_data_quality_checks_total',
-    help: 'Data-quality checks per field and dimension (completeness, validity, range)',
-    labelNames: ['topology', 'field', 'dimension', 'result'],
-  });
+const checks = sharedMetric(
+  'sluice_data_quality_checks_total',
+  () =>
+    new Counter({
+      name: 'sluice_data_quality_checks_total',
+      help: 'Data-quality checks per field and dimension (completeness, validity, range)',
+      labelNames: ['topology', 'field', 'dimension', 'result'],
+    }),
+);
 
 export interface Violation {
   readonly field: string;

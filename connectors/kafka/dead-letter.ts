@@ -3,19 +3,22 @@
  * where they came from, so an operator can inspect, fix and replay them.
  */
 import type { Producer } from 'kafkajs';
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { sharedMetric } from '../metrics.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
 
 export const deadLetterTopic = (topology: string): string => `${topology}.dlq`;
 export const lateTopic = (topology: string): string => `${topology}.late`;
 
-const deadLetters =
-  (register.getSingleMetric('sluice_dead_letters_total') as Counter<'topology' | 'code'> | undefined) ??
-  new Counter({
-    name: 'sluice_dead_letters_total',
-    help: 'Records sent to a dead-letter or late topic, by reason code',
-    labelNames: ['topology', 'code'],
-  });
+const deadLetters = sharedMetric(
+  'sluice_dead_letters_total',
+  () =>
+    new Counter({
+      name: 'sluice_dead_letters_total',
+      help: 'Records sent to a dead-letter or late topic, by reason code',
+      labelNames: ['topology', 'code'],
+    }),
+);
 
 export interface DeadLetterHeaders {
   readonly 'sluice.error.code': string;

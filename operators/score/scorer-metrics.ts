@@ -4,15 +4,11 @@
  */
 import type { Registry } from 'prom-client';
 import client from 'prom-client';
-
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
+import { sharedMetric } from '../../connectors/metrics.js';
 
 export function scorerMetrics(registry: Registry, scorer: string) {
   const registers = [registry];
-  const provider = metric(
-    registry,
+  const provider = sharedMetric(
     'sluice_scorer_execution_provider',
     () =>
       new client.Gauge({
@@ -21,9 +17,9 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         labelNames: ['scorer', 'provider'],
         registers,
       }),
-  );
-  const batchSize = metric(
     registry,
+  );
+  const batchSize = sharedMetric(
     'sluice_scorer_batch_size',
     () =>
       new client.Histogram({
@@ -33,9 +29,9 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
         registers,
       }),
-  );
-  const latency = metric(
     registry,
+  );
+  const latency = sharedMetric(
     'sluice_scorer_inference_seconds',
     () =>
       new client.Histogram({
@@ -45,9 +41,9 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
         registers,
       }),
-  );
-  const queueDepth = metric(
     registry,
+  );
+  const queueDepth = sharedMetric(
     'sluice_scorer_queue_depth',
     () =>
       new client.Gauge({
@@ -56,9 +52,9 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         labelNames: ['scorer'],
         registers,
       }),
-  );
-  const swaps = metric(
     registry,
+  );
+  const swaps = sharedMetric(
     'sluice_scorer_model_swaps_total',
     () =>
       new client.Counter({
@@ -67,9 +63,9 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         labelNames: ['scorer', 'result'],
         registers,
       }),
-  );
-  const failedBatches = metric(
     registry,
+  );
+  const failedBatches = sharedMetric(
     'sluice_scorer_failed_batches_total',
     () =>
       new client.Counter({
@@ -78,6 +74,7 @@ export function scorerMetrics(registry: Registry, scorer: string) {
         labelNames: ['scorer'],
         registers,
       }),
+    registry,
   );
   // Labelled children resolved once: a label lookup per batch is a measurable share of a cheap model's run.
   const batchSizeOf = batchSize.labels({ scorer });

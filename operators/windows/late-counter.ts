@@ -1,4 +1,5 @@
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { sharedMetric } from '../../connectors/metrics.js';
 
 const NAME = 'sluice_window_late_events_total';
 
@@ -7,10 +8,12 @@ const NAME = 'sluice_window_late_events_total';
  * once on the default registry; the guard keeps a second copy of this module (e.g. tests, tsx reloads)
  * from throwing "metric already registered".
  */
-export const lateEventsCounter: Counter<'topology' | 'partition'> =
-  (register.getSingleMetric(NAME) as Counter<'topology' | 'partition'> | undefined) ??
-  new Counter({
-    name: NAME,
-    help: 'Events later than the window grace period, sent to the late side output',
-    labelNames: ['topology', 'partition'] as const,
-  });
+export const lateEventsCounter: Counter<'topology' | 'partition'> = sharedMetric(
+  NAME,
+  () =>
+    new Counter({
+      name: NAME,
+      help: 'Events later than the window grace period, sent to the late side output',
+      labelNames: ['topology', 'partition'] as const,
+    }),
+);

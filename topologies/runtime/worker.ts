@@ -5,8 +5,9 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
+import { sharedMetric } from '../../connectors/metrics.js';
 import { restoreChangelog } from '../../connectors/kafka/changelog-restore.js';
 import { rootLogger } from '../../connectors/kafka/client.js';
 import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
@@ -31,11 +32,7 @@ export interface WorkerOptions {
   readonly transactionTimeoutMs?: number;
 }
 
-function metric<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
-
-const recordsIn = metric(
+const recordsIn = sharedMetric(
   'sluice_records_in_total',
   () =>
     new Counter({
@@ -44,7 +41,7 @@ const recordsIn = metric(
       labelNames: ['topology', 'partition'],
     }),
 );
-const commitSeconds = metric(
+const commitSeconds = sharedMetric(
   'sluice_checkpoint_commit_seconds',
   () =>
     new Histogram({
@@ -54,7 +51,7 @@ const commitSeconds = metric(
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
 );
-const consumerLag = metric(
+const consumerLag = sharedMetric(
   'sluice_consumer_lag',
   () =>
     new Gauge({
@@ -63,7 +60,7 @@ const consumerLag = metric(
       labelNames: ['topology', 'partition'],
     }),
 );
-const pausedPartitions = metric(
+const pausedPartitions = sharedMetric(
   'sluice_paused_partitions',
   () =>
     new Gauge({
