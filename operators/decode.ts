@@ -6,6 +6,7 @@
  */
 import pRetry from 'p-retry';
 import type { Stage, StreamRecord } from '../schemas/stream.js';
+import { rawOf } from './raw-of.js';
 import { recordStage } from './record-stage.js';
 
 /** Structural, so any serde fits (the schema-registry serde, JSON, tests). */
@@ -49,13 +50,7 @@ export function decode<T>(
 
   return recordStage<Buffer | null, T>((ctx) => {
     const reject = (record: StreamRecord<Buffer | null>, code: string, message: string) => {
-      const raw = ctx.raw(record.source) ?? {
-        key: record.key === null ? null : Buffer.from(record.key),
-        value: record.value,
-        headers: record.headers,
-        source: record.source,
-      };
-      ctx.side.deadLetter(raw, { code, message });
+      ctx.side.deadLetter(rawOf(ctx, record), { code, message });
       return null;
     };
     const finish = (record: StreamRecord<Buffer | null>, value: T): StreamRecord<T> | null => {

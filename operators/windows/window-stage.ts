@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
-import type { Element, PartitionContext, RawRecord, Stage, StreamRecord } from '../../schemas/stream.js';
+import type { Element, PartitionContext, Stage, StreamRecord } from '../../schemas/stream.js';
 import type { AnyAggregator } from '../aggregate/aggregator.js';
+import { rawOf } from '../raw-of.js';
 import type { WindowAssigner } from './assigner.js';
 import { parseDuration, type Duration } from './duration.js';
 import { lateEventsCounter } from './late-counter.js';
@@ -176,22 +177,5 @@ function deadLetter(
   code: string,
   message: string,
 ): void {
-  ctx.side.deadLetter(ctx.raw(record.source) ?? reconstruct(record), { code, message });
-}
-
-/** When the raw Kafka record is no longer available, dead-letter what we have as JSON. */
-function reconstruct(record: StreamRecord<unknown>): RawRecord {
-  let value: Buffer | null;
-  try {
-    const json = JSON.stringify(record.value);
-    value = json === undefined ? null : Buffer.from(json);
-  } catch {
-    value = Buffer.from(String(record.value));
-  }
-  return {
-    key: record.key === null ? null : Buffer.from(record.key),
-    value,
-    headers: record.headers,
-    source: record.source,
-  };
+  ctx.side.deadLetter(rawOf(ctx, record), { code, message });
 }

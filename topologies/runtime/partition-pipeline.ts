@@ -17,6 +17,7 @@ import type {
   StreamRecord,
 } from '../../schemas/stream.js';
 import type { RawValue, Topology } from '../builder.js';
+import { rawOf } from '../../operators/raw-of.js';
 import { ChangelogStore, type ChangelogEntry } from './changelog-store.js';
 import { sinkStage } from './sink-stage.js';
 
@@ -99,13 +100,7 @@ export class PartitionPipeline {
   start(): void {
     const ctx = this.context();
     const reject = (record: StreamRecord<unknown>, reason: DeadLetterReason) =>
-      this.trackSide(
-        this.o.writeSide(
-          'dead-letter',
-          this.raws.get(record.source.offset) ?? this.reconstructRaw(record),
-          reason,
-        ),
-      );
+      this.trackSide(this.o.writeSide('dead-letter', rawOf(ctx, record), reason));
     let stream: Observable<Element<unknown>> = this.input;
     for (const stage of this.o.topology.stages) stream = stream.pipe(stage(ctx));
     const shared = stream.pipe(share());
@@ -158,7 +153,7 @@ export class PartitionPipeline {
 
   private context(): PartitionContext {
     const o = this.o;
-    return {
+    const ctx: PartitionContext = {
       topology: o.topology.name,
       topic: o.topology.source.topic,
       partition: o.partition,
@@ -183,21 +178,12 @@ export class PartitionPipeline {
       side: {
         deadLetter: (raw, reason) => this.trackSide(o.writeSide('dead-letter', raw, reason)),
         late: (record, reason) => {
-          const raw = this.raws.get(record.source.offset) ?? this.reconstructRaw(record);
-          this.trackSide(o.writeSide('late', raw, reason));
+          this.trackSide(o.writeSide('late', rawOf(ctx, record), reason));
         },
       },
       raw: (position: SourcePosition) => this.raws.get(position.offset),
     };
-  }
-
-  private reconstructRaw(record: StreamRecord<unknown>): RawRecord {
-    return {
-      key: record.key === null ? null : Buffer.from(record.key),
-      value: Buffer.from(JSON.stringify(record.value)),
-      headers: record.headers,
-      source: record.source,
-    };
+    return ctx;
   }
 
   private trackSide(write: Promise<void>): void {
