@@ -9,12 +9,13 @@ import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
 import {
   createTopic,
+  deleteTopics,
   produce,
   readAll,
   testKafka,
-  uniqueName,
-  deleteTopics,
   topologyTopics,
+  uniqueName,
+  waitForCommittedEnd,
 } from '../support/kafka.js';
 import type { CrashTestEvent } from '../support/window-worker.js';
 
@@ -137,8 +138,7 @@ test(
         value: JSON.stringify({ id: -1 - p, key: `flush-${p}`, ts: tEnd, amount: 0 }),
       })),
     );
-    const total = BigInt(EVENTS + PARTITIONS);
-    await waitFor('all offsets committed', async () => (await committedTotal()) === total, 300_000);
+    await waitForCommittedEnd(kafka, name, source, 300_000);
 
     for (const w of [w2, w1b, w3]) w.kill('SIGTERM');
     const codes = await Promise.all([w2, w1b, w3].map(exited));

@@ -32,6 +32,7 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
+  waitForCommittedEnd,
 } from '../support/kafka.js';
 
 const kafka = testKafka();
@@ -229,22 +230,7 @@ test(
       await produce(kafka, source, flush);
 
       // Lag back to zero: the group's committed offsets reach the end of every partition.
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await waitUntil(
-          'consumer lag to return to zero',
-          async () => {
-            const ends = await admin.fetchTopicOffsets(source);
-            const [committed] = await admin.fetchOffsets({ groupId: name, topics: [source] });
-            const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-            return ends.every((e) => at.get(e.partition) === e.high);
-          },
-          60_000,
-        );
-      } finally {
-        await admin.disconnect();
-      }
+      await waitForCommittedEnd(kafka, name, source, 60_000);
     } finally {
       await worker.stop();
     }

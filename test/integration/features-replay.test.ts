@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
-import type { Kafka, Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { acquireClickHouse, featureTableName } from '../../connectors/feature-sinks/index.js';
 import { createAvroSerde, createRegistryClient } from '../../connectors/schema-registry/index.js';
 import { TxnEvent, type TxnEventRecord } from '../../schemas/index.js';
@@ -24,6 +24,7 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
+  waitForCommittedEnd,
 } from '../support/kafka.js';
 
 const kafka = testKafka();
@@ -34,24 +35,6 @@ const keyPrefix = `sluice-test:${name}`;
 const chdbDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fv-replay-'));
 const PARTITIONS = 3;
 const MIN = 60_000;
-
-async function waitCommitted(k: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
-  const admin = k.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-      if (ends.every((e) => at.get(e.partition) === e.high)) return;
-      assert.ok(Date.now() < deadline, `group ${groupId} did not catch up with ${topic}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function topicSize(topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -116,7 +99,7 @@ async function runPass(
   worker.onFatal((e) => (fatal = e));
   await worker.start();
   try {
-    await waitCommitted(kafka, topologyName, source, 60_000);
+    await waitForCommittedEnd(kafka, topologyName, source, 60_000);
   } finally {
     await worker.stop();
   }

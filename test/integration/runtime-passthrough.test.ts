@@ -12,14 +12,15 @@ import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { jsonDecoder } from '../support/json-decoder.js';
 import {
   createTopic,
+  deleteTopics,
   endpoints,
   headerText,
   produce,
   readAll,
   testKafka,
-  uniqueName,
-  deleteTopics,
   topologyTopics,
+  uniqueName,
+  waitForCommittedEnd,
 } from '../support/kafka.js';
 
 interface Event {
@@ -59,22 +60,9 @@ test('all records flow to the sink, poison is dead-lettered, offsets reach the e
     .to(kafkaSink({ topic: out, serialize: jsonValue }));
   const worker = new TopologyWorker(t, { instanceId: 'w1', kafka, endpoints, barrierIntervalMs: 200 });
   await worker.start();
-  const admin = kafka.admin();
-  await admin.connect();
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const offsets = await admin.fetchOffsets({ groupId: name, topics: [source] });
-      const ends = await admin.fetchTopicOffsets(source);
-      const done = ends.every(
-        (e) => offsets[0]?.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
-      );
-      if (done) break;
-      assert.ok(Date.now() < deadline, 'committed offsets did not reach the end in time');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForCommittedEnd(kafka, name, source, 60_000);
   } finally {
-    await admin.disconnect();
     await worker.stop();
   }
 

@@ -99,3 +99,33 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
 }
 
 export const topologyTopics = (name: string) => [`${name}.dlq`, `${name}.late`, `${name}-changelog`];
+
+/**
+ * Waits until a consumer group's committed offset equals the end offset of every partition of a topic:
+ * everything produced so far was processed and committed. Fails naming the offsets it saw.
+ */
+export async function waitForCommittedEnd(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  timeoutMs: number,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
+      if (ends.every((e) => at.get(e.partition) === e.high)) return;
+      if (Date.now() > deadline) {
+        const seen = ends.map((e) => `${e.partition}:${at.get(e.partition) ?? '-'}/${e.high}`).join(' ');
+        throw new Error(`group ${groupId} did not commit to the end of ${topic} in time (${seen})`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
