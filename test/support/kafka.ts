@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka } from '../../connectors/kafka/client.js';
+import { readToEnd } from '../../connectors/kafka/read-to-end.js';
 
 export const endpoints = loadEndpoints();
 export const testKafka = (): Kafka => createKafka(endpoints.kafkaBrokers, `sluice-test-${process.pid}`);
@@ -38,44 +39,12 @@ export type ReadMessage = KafkaMessage & { readonly partition: number };
 
 /** Reads a whole topic from the beginning until every partition is at its end offset. */
 export async function readAll(kafka: Kafka, topic: string, options: { readUncommitted?: boolean } = {}) {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
   const out: ReadMessage[] = [];
-  const pending = new Set(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => e.partition));
-  if (pending.size === 0) return out;
-  const consumer = kafka.consumer({
-    groupId: uniqueName('test-reader'),
+  await readToEnd(kafka, topic, (partition, m) => out.push({ ...m, partition }), {
     readUncommitted: options.readUncommitted ?? false,
-    maxWaitTimeInMs: 100,
+    timeoutMs: 60_000,
+    groupPrefix: 'sluice-test-reader',
   });
-  await consumer.connect();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`readAll(${topic}) timed out`)), 60_000);
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (BigInt(payload.offsetLag) <= 0n) pending.delete(payload.partition);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      consumer
-        .subscribe({ topic, fromBeginning: true })
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              for (const m of batch.messages) out.push({ ...m, partition: batch.partition });
-            },
-          }),
-        )
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
   return out;
 }
 
