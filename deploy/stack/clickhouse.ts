@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
 import { STACK_ASSETS } from './paths.js';
-import { errorText, hostPortOfUrl, isLoopback, oneLine } from './probe.js';
+import { errorText, hostPortOfUrl, oneLine, externalReason } from './probe.js';
 import { ensureDebianProgram, requireDiskSpace } from './prereqs.js';
 import { spawnDetached } from './process.js';
 import type { Health, ServiceContext, StackService } from './service.js';
@@ -49,11 +49,7 @@ export function clickhouseService(endpoints: Endpoints, { paths }: ServiceContex
     product: 'ClickHouse',
     address: `${host}:${port}`,
     envVar: 'CLICKHOUSE_URL',
-    externalReason: endpoints.external.clickhouse
-      ? 'CLICKHOUSE_URL'
-      : !isLoopback(host)
-        ? `${host} is not this machine`
-        : undefined,
+    externalReason: externalReason(endpoints.external.clickhouse, 'CLICKHOUSE_URL', host),
     managed,
     logFile,
     readyTimeoutMs: 60_000,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
 import { STACK_ASSETS } from './paths.js';
-import { errorText, hostPortOfBroker, isLoopback, withTimeout } from './probe.js';
+import { errorText, hostPortOfBroker, withTimeout, externalReason } from './probe.js';
 import { requireDiskSpace, requireProgram } from './prereqs.js';
 import { spawnDetached } from './process.js';
 import { StackError } from './service.js';
@@ -112,11 +112,7 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
     product: 'Kafka',
     address: endpoints.kafkaBrokers.join(','),
     envVar: 'KAFKA_BROKERS',
-    externalReason: endpoints.external.kafka
-      ? 'KAFKA_BROKERS'
-      : !isLoopback(host)
-        ? `${host} is not this machine`
-        : undefined,
+    externalReason: externalReason(endpoints.external.kafka, 'KAFKA_BROKERS', host),
     managed,
     ownVersion: KAFKA_VERSION,
     logFile,

@@ -65,3 +65,9 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
   return String(err);
 }
+
+/** Why the stack must use a service rather than start it: named by its env var, or on another host. */
+export function externalReason(namedByEnv: boolean, envVar: string, host: string): string | undefined {
+  if (namedByEnv) return envVar;
+  return isLoopback(host) ? undefined : `${host} is not this machine`;
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
-import { errorText, hostPortOfUrl, isLoopback, portOpen, withTimeout } from './probe.js';
+import { errorText, hostPortOfUrl, portOpen, withTimeout, externalReason } from './probe.js';
 import { ensureDebianProgram, requireDiskSpace } from './prereqs.js';
 import { spawnDetached } from './process.js';
 import type { Health, ServiceContext, StackService } from './service.js';
@@ -55,11 +55,7 @@ export function redisService(endpoints: Endpoints, { paths }: ServiceContext): S
     product: 'Redis',
     address: `${host}:${port}`,
     envVar: 'REDIS_URL',
-    externalReason: endpoints.external.redis
-      ? 'REDIS_URL'
-      : !isLoopback(host)
-        ? `${host} is not this machine`
-        : undefined,
+    externalReason: externalReason(endpoints.external.redis, 'REDIS_URL', host),
     managed,
     logFile,
     readyTimeoutMs: 20_000,

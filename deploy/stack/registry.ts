@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
 import { REPO_ROOT } from './paths.js';
-import { errorText, hostPortOfUrl, isLoopback } from './probe.js';
+import { errorText, hostPortOfUrl, externalReason } from './probe.js';
 import { spawnDetached } from './process.js';
 import { StackError } from './service.js';
 import type { Health, ServiceContext, StackService } from './service.js';
@@ -41,11 +41,7 @@ export function registryService(endpoints: Endpoints, { paths, env }: ServiceCon
     product: 'the schema registry',
     address: `${host}:${port}`,
     envVar: 'SCHEMA_REGISTRY_URL',
-    externalReason: endpoints.external.schemaRegistry
-      ? 'SCHEMA_REGISTRY_URL'
-      : !isLoopback(host)
-        ? `${host} is not this machine`
-        : undefined,
+    externalReason: externalReason(endpoints.external.schemaRegistry, 'SCHEMA_REGISTRY_URL', host),
     managed,
     logFile,
     readyTimeoutMs: 60_000,
