@@ -25,6 +25,15 @@ import { sinkStage } from './sink-stage.js';
 const STORE_SEPARATOR = '\u0000';
 export const changelogKey = (store: string, key: string) => `${store}${STORE_SEPARATOR}${key}`;
 
+/**
+ * The source offset the partition's state reflects, written with every checkpoint into the same changelog
+ * (and the same transaction) as the state. Restoring it from there, rather than from the group's committed
+ * offset, makes state and position one atomic read: a commit that lands between the new owner's offset
+ * fetch and its restore (possible without KIP-447 fencing in kafkajs) can no longer put the state ahead of
+ * the position it resumes from, which would count events twice or report them late.
+ */
+export const POSITION_KEY = changelogKey('#position', 'next');
+
 export interface CheckpointReady {
   readonly partition: number;
   readonly barrierId: number;
@@ -76,6 +85,8 @@ export class PartitionPipeline {
   private draining = false;
   /** The offset the last commit (or the restore) left the group at. */
   committedOffset: string | undefined;
+  /** Until a batch fetched from exactly this offset arrives, fetched batches are refused (see startAt). */
+  private alignTo: string | undefined;
 
   constructor(private readonly o: PartitionPipelineOptions) {}
 
@@ -86,6 +97,33 @@ export class PartitionPipeline {
   /** True while the buffer holds records that the credit does not allow feeding yet. */
   get saturated(): boolean {
     return this.bufferHead < this.buffer.length;
+  }
+
+  /** The position restored from the changelog, or undefined for state written before positions were. */
+  get restoredPosition(): string | undefined {
+    const json = this.o.restored.get(POSITION_KEY);
+    return json === undefined ? undefined : (JSON.parse(json) as string);
+  }
+
+  /**
+   * Resumes at `offset`: the worker seeks the consumer there, and any batch fetched before the seek (from
+   * another position) is refused, so no record is skipped or fed twice.
+   */
+  startAt(offset: string): void {
+    this.alignTo = offset;
+    this.nextToFeed = BigInt(offset);
+  }
+
+  /**
+   * Undefined when a batch fetched from `fetchedOffset` may be fed (the first such one ends the alignment),
+   * else the offset the consumer must be fetching from instead.
+   */
+  misalignedFetch(fetchedOffset: string | undefined): string | undefined {
+    // An unknown fetch offset (a kafkajs without Batch.fetchedOffset) cannot be checked: accept it.
+    if (this.alignTo === undefined || fetchedOffset === undefined) return undefined;
+    if (fetchedOffset !== this.alignTo) return this.alignTo;
+    this.alignTo = undefined;
+    return undefined;
   }
 
   get outstandingBarriers(): number {
@@ -278,7 +316,10 @@ export class PartitionPipeline {
     this.arrivals.delete(barrier.id);
     const side = this.pendingSide;
     this.pendingSide = [];
-    const changelog = this.captured.get(barrier.id) ?? [];
+    const changelog = [
+      ...(this.captured.get(barrier.id) ?? []),
+      { key: POSITION_KEY, value: JSON.stringify(barrier.nextOffset) },
+    ];
     this.captured.delete(barrier.id);
     this.commitChain = this.commitChain
       .then(async () => {

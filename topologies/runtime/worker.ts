@@ -249,12 +249,7 @@ export class TopologyWorker {
     const next = new Set(partitions);
     const topic = this.topology.source.topic;
     for (const [p, pipeline] of this.pipelines) {
-      if (!next.has(p)) {
-        pipeline.dispose();
-        this.pipelines.delete(p);
-        this.ready.delete(p);
-        this.paused.delete(p);
-      }
+      if (!next.has(p)) this.forgetPartition(p, pipeline);
     }
     this.assignment = next;
     // A partition we kept may have been owned by someone else in a generation we missed (e.g. after a
@@ -272,12 +267,7 @@ export class TopologyWorker {
           { partition: p, groupOffset, ours: pipeline.committedOffset },
           'stale partition; restoring',
         );
-        pipeline.dispose();
-        this.pipelines.delete(p);
-        this.ready.delete(p);
-        if (groupOffset !== undefined && groupOffset !== '-1') {
-          this.consumer.seek({ topic, partition: p, offset: groupOffset });
-        }
+        this.forgetPartition(p, pipeline);
       }
     }
     const fresh = partitions.filter((p) => !this.ready.has(p));
@@ -309,6 +299,7 @@ export class TopologyWorker {
           const pipeline = this.createPipeline(p, restored.get(p) ?? new Map());
           const groupOffset = offsets.get(p);
           if (groupOffset !== undefined && groupOffset !== '-1') pipeline.committedOffset = groupOffset;
+          this.resumePosition(pipeline, groupOffset);
           this.pipelines.set(p, pipeline);
           pipeline.start();
           return pipeline;
@@ -317,6 +308,29 @@ export class TopologyWorker {
     }
     this.logger.info({ partitions: this.assignedPartitions, restoring: fresh }, 'partitions assigned');
     pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
+  }
+
+  /**
+   * Seeks the consumer to the offset the restored state reflects. The group's committed offset is only the
+   * fallback (state written before positions were): it is fetched separately from the restore, so it can
+   * disagree with the state when another owner's commit lands in between.
+   */
+  private resumePosition(pipeline: PartitionPipeline, groupOffset: string | undefined): void {
+    const group = groupOffset !== undefined && groupOffset !== '-1' ? groupOffset : undefined;
+    const position = pipeline.restoredPosition ?? group;
+    if (position === undefined) return;
+    if (group !== undefined && position !== group) {
+      this.logger.warn(
+        { partition: pipeline.partition, statePosition: position, groupOffset: group },
+        "the group's committed offset differs from the restored state's position; resuming at the state's",
+      );
+    }
+    pipeline.startAt(position);
+    this.consumer.seek({
+      topic: this.topology.source.topic,
+      partition: pipeline.partition,
+      offset: position,
+    });
   }
 
   private createPipeline(partition: number, restored: Map<string, string>): PartitionPipeline {
@@ -355,6 +369,17 @@ export class TopologyWorker {
     const pipeline = await this.ready.get(batch.partition);
     if (!pipeline || !isRunning() || isStale() || this.stopping) return;
     if (this.pipelines.get(batch.partition) !== pipeline) return;
+    // kafkajs' Batch carries the offset it was fetched from, though its typings omit it.
+    const misaligned = pipeline.misalignedFetch((batch as { fetchedOffset?: string }).fetchedOffset);
+    if (misaligned !== undefined) {
+      // Fetched before our seek took effect: refuse it and seek again, so the partition cannot stall.
+      this.consumer.seek({
+        topic: this.topology.source.topic,
+        partition: batch.partition,
+        offset: misaligned,
+      });
+      return;
+    }
     recordsIn.inc(
       { topology: this.topology.name, partition: String(batch.partition) },
       batch.messages.length,
@@ -407,11 +432,23 @@ export class TopologyWorker {
   }
 
   private dropAllPipelines(): void {
-    for (const pipeline of this.pipelines.values()) pipeline.dispose();
-    this.pipelines.clear();
+    for (const [p, pipeline] of this.pipelines) this.forgetPartition(p, pipeline);
     this.ready.clear();
-    this.paused.clear();
     this.assignment = new Set();
+  }
+
+  /**
+   * Drops a partition's pipeline. kafkajs keeps a partition's paused flag across rebalances, so a partition
+   * paused by backpressure is resumed here: were it assigned to us again later, nothing would resume it.
+   */
+  private forgetPartition(partition: number, pipeline: PartitionPipeline): void {
+    pipeline.dispose();
+    this.pipelines.delete(partition);
+    this.ready.delete(partition);
+    if (this.paused.delete(partition)) {
+      this.consumer.resume([{ topic: this.topology.source.topic, partitions: [partition] }]);
+      pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
+    }
   }
 
   private flushCommits(): Promise<void> {
