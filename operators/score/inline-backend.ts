@@ -17,6 +17,8 @@ export async function createInlineBackend(
     provider,
     attempts,
     concurrency: 1,
+    // ORT reads the tensor's data during the run and keeps no reference to it afterwards.
+    borrowsInput: true,
     run: (input, rows) => runBatch(session, contract, input, rows),
     close: () => session.release(),
   };

@@ -15,6 +15,7 @@ import pino from 'pino';
 import type { ProviderAttempt } from './execution-provider.js';
 import type { ModelContract, OpenModelOptions } from './model-session.js';
 import { modelId } from './model-session.js';
+import { allFinite } from './feature-row.js';
 import { createInlineBackend } from './inline-backend.js';
 import { createWorkerPoolBackend } from './worker-pool-backend.js';
 import type { ScoringBackend } from './scoring-backend.js';
@@ -62,24 +63,76 @@ export interface ScorerOptions {
   readonly logger?: ScorerLogger;
 }
 
-interface Call {
-  readonly results: RowScore[];
+/** Scores of one scoreFlat call, in its row order. */
+export interface ScoredRows {
+  readonly scores: Float32Array;
+  /** name@version that scored row i: one model for the whole call, unless a hot swap landed between the
+   * batches its rows were split across. */
+  modelOf(row: number): string;
+}
+
+/** A call's result when one model scored all of it (the usual case): no per-row bookkeeping. */
+class OneModelScores implements ScoredRows {
+  constructor(
+    readonly scores: Float32Array,
+    private readonly model: string,
+  ) {}
+  modelOf(): string {
+    return this.model;
+  }
+}
+
+/**
+ * One admitted scoreFlat call: its rows stay in the caller's flat array (no per-row objects); batches take
+ * them from `next` on, possibly splitting a call across batches.
+ */
+class QueuedCall implements ScoredRows {
+  next = 0;
+  enqueuedAt = 0;
   remaining: number;
-  failed: boolean;
-  readonly resolve: (r: RowScore[]) => void;
-  readonly reject: (e: Error) => void;
+  failed = false;
+  readonly scores: Float32Array;
+  /** The model of the first rows settled; rows settled by another model (hot swap) are listed in `others`. */
+  private model: string | undefined;
+  private others: { from: number; to: number; model: string }[] | undefined;
+
+  constructor(
+    readonly values: Float32Array,
+    readonly rows: number,
+    readonly resolve: (r: ScoredRows) => void,
+    readonly reject: (e: Error) => void,
+  ) {
+    this.remaining = rows;
+    this.scores = new Float32Array(rows);
+  }
+
+  settle(from: number, scores: Float32Array, model: string): void {
+    if (this.failed) return;
+    this.scores.set(scores, from);
+    if (this.model === undefined) this.model = model;
+    else if (model !== this.model) (this.others ??= []).push({ from, to: from + scores.length, model });
+    this.remaining -= scores.length;
+    if (this.remaining === 0) this.resolve(this);
+  }
+
+  fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.reject(err);
+  }
+
+  modelOf(row: number): string {
+    if (this.others) for (const o of this.others) if (row >= o.from && row < o.to) return o.model;
+    return this.model!;
+  }
 }
 
-interface QueuedRow {
-  readonly row: Float32Array;
-  readonly call: Call;
-  readonly index: number;
-  readonly enqueuedAt: number;
-}
-
-interface Waiter {
-  readonly rows: Float32Array[];
-  readonly call: Call;
+/** The rows [from, from + count) of one call that a batch carries, at row `at` of the batch. */
+interface BatchPart {
+  readonly call: QueuedCall;
+  readonly from: number;
+  readonly count: number;
+  readonly at: number;
 }
 
 interface ActiveBackend {
@@ -91,9 +144,11 @@ interface ActiveBackend {
 
 export class MicroBatchScorer {
   private active: ActiveBackend;
-  private readonly queue: QueuedRow[] = [];
+  /** Admitted calls with rows not yet in a batch; calls before `head` are done with. */
+  private readonly queue: QueuedCall[] = [];
   private head = 0;
-  private readonly waiters: Waiter[] = [];
+  private queued = 0;
+  private readonly waiters: QueuedCall[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline: number | undefined;
   private closing = false;
@@ -145,38 +200,55 @@ export class MicroBatchScorer {
   }
 
   get queuedRows(): number {
-    return this.queue.length - this.head;
+    return this.queued;
   }
 
   /** Scores rows (each of the model's feature count, in its feature order); resolves in row order. */
-  score(rows: readonly Float32Array[]): Promise<RowScore[]> {
-    if (this.closing) return Promise.reject(new ScorerClosedError());
+  async score(rows: readonly Float32Array[]): Promise<RowScore[]> {
+    if (this.closing) throw new ScorerClosedError();
+    const width = this.features;
     for (let i = 0; i < rows.length; i++) {
-      const problem = this.checkRow(rows[i]);
-      if (problem) return Promise.reject(new InvalidRowError(`row ${i}: ${problem}`));
+      const row = rows[i];
+      if (!(row instanceof Float32Array)) throw new InvalidRowError(`row ${i}: is not a Float32Array`);
+      if (row.length !== width) {
+        throw new InvalidRowError(
+          `row ${i}: has ${row.length} values but model ${this.active.id} takes ${width} features`,
+        );
+      }
     }
-    if (rows.length === 0) return Promise.resolve([]);
+    const flat = new Float32Array(rows.length * width);
+    copyRows(rows, flat, width);
+    const scored = await this.scoreFlat(flat, rows.length);
+    const results = new Array<RowScore>(rows.length);
+    for (let i = 0; i < rows.length; i++) results[i] = { score: scored.scores[i]!, model: scored.modelOf(i) };
+    return results;
+  }
+
+  /**
+   * Scores `rows` rows laid out row-major in `values` (rows x the model's feature count, in its feature
+   * order): the path without per-row arrays or result objects. The scorer may read `values` until the
+   * promise settles, so the caller must not change it before then.
+   */
+  scoreFlat(values: Float32Array, rows: number): Promise<ScoredRows> {
+    if (this.closing) return Promise.reject(new ScorerClosedError());
+    const problem = this.checkValues(values, rows);
+    if (problem) return Promise.reject(new InvalidRowError(problem));
     const a = this.active;
-    // A caller that brings a whole batch to an idle scorer skips the row queue: no per-row bookkeeping.
+    // A caller that brings a whole batch to an idle scorer skips the queue: no timer, no bookkeeping.
     if (
-      rows.length === this.options.maxBatch &&
-      this.queuedRows === 0 &&
+      rows === this.options.maxBatch &&
+      this.queued === 0 &&
       this.waiters.length === 0 &&
       a.inFlight < a.backend.concurrency
     ) {
-      return this.runWholeBatch(a, rows);
+      return this.runWholeBatch(a, values, rows);
     }
-    return new Promise<RowScore[]>((resolve, reject) => {
-      const call: Call = {
-        results: new Array(rows.length),
-        remaining: rows.length,
-        failed: false,
-        resolve,
-        reject,
-      };
-      const fits = this.queuedRows + rows.length <= this.options.maxQueueRows || this.queuedRows === 0;
-      if (this.waiters.length === 0 && fits) this.enqueue(rows, call);
-      else this.waiters.push({ rows: [...rows], call });
+    if (rows === 0) return Promise.resolve(new OneModelScores(new Float32Array(0), a.id));
+    return new Promise<ScoredRows>((resolve, reject) => {
+      const call = new QueuedCall(values, rows, resolve, reject);
+      const fits = this.queued + rows <= this.options.maxQueueRows || this.queued === 0;
+      if (this.waiters.length === 0 && fits) this.enqueue(call);
+      else this.waiters.push(call);
     });
   }
 
@@ -235,60 +307,66 @@ export class MicroBatchScorer {
     this.closing = true;
     await this.swapChain;
     this.dispatch();
-    if (this.queuedRows > 0 || this.waiters.length > 0 || this.active.inFlight > 0) {
+    if (this.queued > 0 || this.waiters.length > 0 || this.active.inFlight > 0) {
       await new Promise<void>((resolve) => this.drained.add(resolve));
     }
     if (this.timer) clearTimeout(this.timer);
+    this.metrics.release();
     await this.closeBackend(this.active);
   }
 
-  private checkRow(row: Float32Array | undefined): string | undefined {
-    if (!(row instanceof Float32Array)) return 'is not a Float32Array';
+  /** Undefined when values holds `rows` rows of finite numbers, else what is wrong (naming row and feature). */
+  private checkValues(values: Float32Array, rows: number): string | undefined {
+    if (!(values instanceof Float32Array)) return 'values is not a Float32Array';
+    if (!Number.isInteger(rows) || rows < 0) return `rows must be an integer >= 0, got ${rows}`;
     const width = this.features;
-    if (row.length !== width) {
-      return `has ${row.length} values but model ${this.active.id} takes ${width} features`;
+    if (values.length !== rows * width) {
+      return (
+        `${values.length} values for ${rows} row(s) but model ${this.active.id} takes ${width} features ` +
+        `(expected ${rows * width})`
+      );
     }
-    // x - x is 0 for every finite number and NaN for NaN and ±Infinity: one branch-free test per value.
-    let sum = 0;
-    for (let j = 0; j < width; j++) sum += row[j]! - row[j]!;
-    if (sum === 0) return undefined;
-    for (let j = 0; j < width; j++) {
-      if (!Number.isFinite(row[j])) {
-        return `value of feature ${this.active.backend.contract.features[j]} is ${row[j]} (not finite)`;
+    if (allFinite(values)) return undefined;
+    for (let k = 0; k < values.length; k++) {
+      if (!Number.isFinite(values[k])) {
+        const feature = this.active.backend.contract.features[k % width];
+        return `row ${Math.floor(k / width)}: value of feature ${feature} is ${values[k]} (not finite)`;
       }
     }
     return undefined;
   }
 
-  private enqueue(rows: readonly Float32Array[], call: Call): void {
-    const now = performance.now();
-    rows.forEach((row, index) => this.queue.push({ row, call, index, enqueuedAt: now }));
-    this.metrics.setQueueDepth(this.queuedRows);
+  private enqueue(call: QueuedCall): void {
+    call.enqueuedAt = performance.now();
+    this.queue.push(call);
+    this.queued += call.rows;
     this.dispatch();
   }
 
   private admitWaiters(): void {
     while (this.waiters.length > 0) {
       const next = this.waiters[0]!;
-      const fits = this.queuedRows + next.rows.length <= this.options.maxQueueRows || this.queuedRows === 0;
+      const fits = this.queued + next.rows <= this.options.maxQueueRows || this.queued === 0;
       if (!fits) return;
       this.waiters.shift();
-      const now = performance.now();
-      next.rows.forEach((row, index) => this.queue.push({ row, call: next.call, index, enqueuedAt: now }));
+      next.enqueuedAt = performance.now();
+      this.queue.push(next);
+      this.queued += next.rows;
     }
   }
 
   private dispatch(): void {
     const a = this.active;
-    while (this.queuedRows > 0 && a.inFlight < a.backend.concurrency) {
-      const oldest = this.queue[this.head]!;
-      const due = performance.now() - oldest.enqueuedAt >= this.options.maxDelayMs;
-      if (this.queuedRows < this.options.maxBatch && !due && !this.closing) break;
-      this.startBatch(a, Math.min(this.options.maxBatch, this.queuedRows));
+    while (this.queued > 0 && a.inFlight < a.backend.concurrency) {
+      if (this.queued < this.options.maxBatch && !this.closing) {
+        const due = performance.now() - this.queue[this.head]!.enqueuedAt >= this.options.maxDelayMs;
+        if (!due) break;
+      }
+      this.startBatch(a, Math.min(this.options.maxBatch, this.queued));
     }
     this.armTimer();
-    this.metrics.setQueueDepth(this.queuedRows);
-    if (this.closing && this.queuedRows === 0 && this.waiters.length === 0 && a.inFlight === 0) {
+    this.metrics.setQueueDepth(this.queued);
+    if (this.closing && this.queued === 0 && this.waiters.length === 0 && a.inFlight === 0) {
       for (const done of this.drained) done();
       this.drained.clear();
     }
@@ -299,9 +377,7 @@ export class MicroBatchScorer {
   private armTimer(): void {
     const slotFree = this.active.inFlight < this.active.backend.concurrency;
     const deadline =
-      this.queuedRows > 0 && slotFree
-        ? this.queue[this.head]!.enqueuedAt + this.options.maxDelayMs
-        : undefined;
+      this.queued > 0 && slotFree ? this.queue[this.head]!.enqueuedAt + this.options.maxDelayMs : undefined;
     if (this.timer && deadline === this.timerDeadline) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -317,86 +393,88 @@ export class MicroBatchScorer {
     );
   }
 
-  private takeRows(n: number): QueuedRow[] {
-    const batch = this.queue.slice(this.head, this.head + n);
-    this.head += n;
+  /** Takes n rows off the front of the queue, as parts of one or more calls. */
+  private takeRows(n: number): BatchPart[] {
+    const parts: BatchPart[] = [];
+    let at = 0;
+    while (at < n) {
+      const call = this.queue[this.head]!;
+      const count = Math.min(call.rows - call.next, n - at);
+      parts.push({ call, from: call.next, count, at });
+      call.next += count;
+      at += count;
+      if (call.next === call.rows) this.head++;
+    }
+    this.queued -= n;
     // Compact now and then so the array does not grow without bound.
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
     this.admitWaiters();
-    return batch;
+    return parts;
   }
 
   private startBatch(a: ActiveBackend, n: number): void {
-    const batch = this.takeRows(n);
-    const input = new Float32Array(n * this.features);
-    copyRows(
-      batch.map((q) => q.row),
-      input,
-      this.features,
-    );
+    const parts = this.takeRows(n);
+    const width = this.features;
+    const only = parts.length === 1 ? parts[0]! : undefined;
+    let input: Float32Array;
+    if (only && only.count === only.call.rows && a.backend.borrowsInput) input = only.call.values;
+    else {
+      input = new Float32Array(n * width);
+      for (const p of parts) {
+        input.set(p.call.values.subarray(p.from * width, (p.from + p.count) * width), p.at * width);
+      }
+    }
     a.inFlight++;
     const started = performance.now();
     a.backend.run(input, n).then(
       (scores) => {
         this.metrics.observeBatch(n, (performance.now() - started) / 1000);
-        batch.forEach((q, i) => this.settleRow(q, { score: scores[i]!, model: a.id }));
+        for (const p of parts) p.call.settle(p.from, scores.subarray(p.at, p.at + p.count), a.id);
         this.finishBatch(a);
       },
       (err: Error) => {
-        this.metrics.failedBatch();
-        this.logger.error(
-          { scorer: this.label, model: a.id, rows: n, err: err.message },
-          'scoring batch failed',
-        );
-        for (const q of batch) this.failRow(q, err);
+        this.batchFailed(a, n, err);
+        for (const p of parts) p.call.fail(err);
         this.finishBatch(a);
       },
     );
   }
 
-  private async runWholeBatch(a: ActiveBackend, rows: readonly Float32Array[]): Promise<RowScore[]> {
-    const n = rows.length;
-    const input = new Float32Array(n * this.features);
-    copyRows(rows, input, this.features);
+  private runWholeBatch(a: ActiveBackend, values: Float32Array, n: number): Promise<ScoredRows> {
+    // An inline backend only reads the input during run; a worker pool transfers it away, so it gets a copy.
+    const input = a.backend.borrowsInput ? values : values.slice();
     a.inFlight++;
     const started = performance.now();
-    try {
-      const scores = await a.backend.run(input, n);
-      this.metrics.observeBatch(n, (performance.now() - started) / 1000);
-      const results = new Array<RowScore>(n);
-      for (let i = 0; i < n; i++) results[i] = { score: scores[i]!, model: a.id };
-      return results;
-    } catch (err) {
-      this.metrics.failedBatch();
-      this.logger.error(
-        { scorer: this.label, model: a.id, rows: n, err: (err as Error).message },
-        'scoring batch failed',
-      );
-      throw err;
-    } finally {
-      this.finishBatch(a);
-    }
+    return a.backend.run(input, n).then(
+      (scores) => {
+        this.metrics.observeBatch(n, (performance.now() - started) / 1000);
+        this.finishBatch(a);
+        return new OneModelScores(scores, a.id);
+      },
+      (err: Error) => {
+        this.batchFailed(a, n, err);
+        this.finishBatch(a);
+        throw err;
+      },
+    );
   }
 
-  private settleRow(q: QueuedRow, result: RowScore): void {
-    const call = q.call;
-    if (call.failed) return;
-    call.results[q.index] = result;
-    if (--call.remaining === 0) call.resolve(call.results);
-  }
-
-  private failRow(q: QueuedRow, err: Error): void {
-    if (q.call.failed) return;
-    q.call.failed = true;
-    q.call.reject(err);
+  private batchFailed(a: ActiveBackend, rows: number, err: Error): void {
+    this.metrics.failedBatch();
+    this.logger.error({ scorer: this.label, model: a.id, rows, err: err.message }, 'scoring batch failed');
   }
 
   private finishBatch(a: ActiveBackend): void {
     a.inFlight--;
     if (a.retired && a.inFlight === 0) void this.closeBackend(a);
+    // Nothing waits and no timer is armed (the whole-batch path): dispatch would find nothing to do.
+    if (this.queued === 0 && this.waiters.length === 0 && this.timer === undefined && !this.closing) return;
     this.dispatch();
   }
 

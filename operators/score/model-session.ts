@@ -79,26 +79,35 @@ export function checkSessionContract(session: ScoringSession, contract: ModelCon
   }
 }
 
-/** Runs a rows x F batch and returns one score per row. */
-export async function runBatch(
+/** Runs a rows x F batch and returns one score per row. Not async: one promise hop fewer per batch. */
+export function runBatch(
   session: ScoringSession,
   contract: ModelContract,
   input: Float32Array,
   rows: number,
 ): Promise<Float32Array> {
-  const out = await session.run(
-    { [contract.inputName]: float32Tensor(input, [rows, contract.features.length]) },
-    [contract.outputName],
-  );
-  const tensor = out[contract.outputName];
-  const data = tensor?.data;
+  try {
+    const feeds = { [contract.inputName]: float32Tensor(input, [rows, contract.features.length]) };
+    return session.run(feeds, [contract.outputName]).then((out) => scoresOf(out, contract, rows));
+  } catch (err) {
+    return Promise.reject(err as Error); // a session that throws synchronously still fails only this batch
+  }
+}
+
+function scoresOf(
+  out: Awaited<ReturnType<ScoringSession['run']>>,
+  contract: ModelContract,
+  rows: number,
+): Float32Array {
+  const data = out[contract.outputName]?.data;
+  if (data instanceof Float32Array && data.length === rows) return data;
   if (!data || typeof data === 'string' || (data as ArrayLike<unknown>).length !== rows) {
     throw new Error(
       `model ${modelId(contract)} returned ${(data as ArrayLike<unknown>)?.length ?? 'no'} values for ${rows} rows; ` +
         'the output must be [N, 1] or [N]',
     );
   }
-  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  return Float32Array.from(data as ArrayLike<number>);
 }
 
 async function probe(session: ScoringSession, contract: ModelContract): Promise<void> {

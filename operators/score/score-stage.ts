@@ -12,7 +12,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Prediction } from '../../connectors/experiments/prediction.js';
 import type { PartitionContext, Stage, StreamRecord } from '../../schemas/stream.js';
-import { featureVector } from '../enrich/feature-vector.js';
 import type { Enriched } from '../enrich/enrich.js';
 import { microBatchStage } from '../enrich/micro-batch-stage.js';
 import { rawOf } from '../raw-of.js';
@@ -20,6 +19,7 @@ import type { RecordOutcome } from '../record-stage.js';
 import type { Route, Router } from '../route/router.js';
 import type { MicroBatchScorer } from './micro-batch-scorer.js';
 import { predictionId } from './prediction-id.js';
+import { MissingFeatureError } from './score-errors.js';
 import type { VariantMonitor } from './variant-monitor.js';
 
 /** What the stage needs from ModelSlots. */
@@ -63,6 +63,26 @@ function errorReason(err: unknown): { code: string; message: string } {
   return { code, message: e?.message ?? String(err) };
 }
 
+/**
+ * Writes one record's features, in the model's order, at values[offset...]; returns the names of missing or
+ * non-numeric features (the enrich stage fills every feature it serves, so a gap means the feature view
+ * lacks it), or undefined.
+ */
+function writeRow(
+  features: Readonly<Record<string, number>>,
+  order: readonly string[],
+  values: Float32Array,
+  offset: number,
+): string[] | undefined {
+  let missing: string[] | undefined;
+  for (let j = 0; j < order.length; j++) {
+    const v = features[order[j]!];
+    if (typeof v === 'number' && Number.isFinite(v)) values[offset + j] = v;
+    else (missing ??= []).push(order[j]!);
+  }
+  return missing;
+}
+
 export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Prediction> {
   const { router, slots, monitor } = options;
   const eventIdOf = (event: T): string => {
@@ -82,30 +102,36 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
     // Read scorer and feature order together, synchronously: a slot replaced later cannot mix them.
     const scorer = slots.scorer(task.slot);
     const order = slots.features(task.slot);
-    const rows: Float32Array[] = [];
+    // Feature values go straight into one row-major array (no per-row arrays): the scorer's flat API.
+    const width = order.length;
+    const values = new Float32Array(task.indices.length * width);
     const rowOf: number[] = [];
     for (const i of task.indices) {
-      try {
-        rows.push(featureVector(records[i]!.value.features, order));
-        rowOf.push(i);
-      } catch (err) {
-        out.set(i, err as Error);
-      }
+      const missing = writeRow(records[i]!.value.features, order, values, rowOf.length * width);
+      if (missing) out.set(i, new MissingFeatureError(missing));
+      else rowOf.push(i);
     }
     const used = (i: number) => Object.fromEntries(order.map((f) => [f, records[i]!.value.features[f]!]));
     const started = performance.now();
     try {
-      const scores = await scorer.score(rows);
+      const scored = await scorer.scoreFlat(values.subarray(0, rowOf.length * width), rowOf.length);
       const latencyMs = performance.now() - started;
-      rowOf.forEach((i, j) => out.set(i, { ...scores[j]!, latencyMs, features: used(i) }));
+      rowOf.forEach((i, j) =>
+        out.set(i, { score: scored.scores[j]!, model: scored.modelOf(j), latencyMs, features: used(i) }),
+      );
     } catch {
       // One bad row fails the whole call: score rows one by one so only the bad ones are lost.
       await Promise.all(
         rowOf.map(async (i, j) => {
           const t0 = performance.now();
           try {
-            const [s] = await scorer.score([rows[j]!]);
-            out.set(i, { ...s!, latencyMs: performance.now() - t0, features: used(i) });
+            const s = await scorer.scoreFlat(values.subarray(j * width, (j + 1) * width), 1);
+            out.set(i, {
+              score: s.scores[0]!,
+              model: s.modelOf(0),
+              latencyMs: performance.now() - t0,
+              features: used(i),
+            });
           } catch (err) {
             out.set(i, err as Error);
           }

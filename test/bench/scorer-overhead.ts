@@ -2,6 +2,10 @@
  * What MicroBatchScorer adds to ONNX Runtime: the same 256-row batch scored by the scorer (inline and
  * worker-pool backends) and by a bare session.run on a prebuilt tensor of the same rows, same model, same
  * session options, in the same process. Runs are interleaved so load drift hits both sides alike.
+ *
+ * By default the scorer is called the way the score stage calls it: scoreFlat on one row-major
+ * Float32Array (the stage writes feature values straight into one). api 'rows' measures score() on
+ * per-row arrays instead, the older API kept for other callers.
  */
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
@@ -13,6 +17,7 @@ import { msSince, percentile } from './latency-stats.js';
 export interface OverheadFigures {
   readonly model: string;
   readonly backend: 'inline' | 'worker-pool';
+  readonly api: ScorerApi;
   readonly provider: string;
   readonly batch: number;
   readonly iterations: number;
@@ -46,11 +51,14 @@ function bareSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   });
 }
 
+export type ScorerApi = 'flat' | 'rows';
+
 export async function measureScorerOverhead(
   model: LoadableModel,
   backend: 'inline' | 'worker-pool',
   batch: number,
   iterations: number,
+  api: ScorerApi = 'flat',
 ): Promise<OverheadFigures> {
   const { features, inputName, outputName } = model.metadata;
   const rows = sampleRows(features, batch);
@@ -76,8 +84,11 @@ export async function measureScorerOverhead(
       for (const which of order) {
         const start = process.hrtime.bigint();
         if (which === 'scorer') {
-          const scores = await scorer.score(rows);
-          if (scores.length !== batch) throw new Error(`scorer returned ${scores.length} scores`);
+          const n =
+            api === 'flat'
+              ? (await scorer.scoreFlat(flat, batch)).scores.length
+              : (await scorer.score(rows)).length;
+          if (n !== batch) throw new Error(`scorer returned ${n} scores`);
         } else {
           const out = await session.run({ [inputName]: tensor }, [outputName]);
           if (out[outputName]?.data.length !== batch) throw new Error('bare run returned a wrong shape');
@@ -88,6 +99,7 @@ export async function measureScorerOverhead(
     return {
       model: `${model.metadata.name}@${model.metadata.version}`,
       backend,
+      api,
       provider: scorer.provider,
       batch,
       iterations,
