@@ -41,9 +41,11 @@ export const shippedTopologies: readonly ShippedTopology[] = [
       'routes each transaction to a model variant (A/B + shadows), scores it with ONNX, logs every prediction; ' +
       'experiment from SLUICE_EXPERIMENT (default fraud-ab)',
     sourceTopic: CARD_FEATURES_SOURCE.topic,
-    // Predictions are read by people and services waiting on them: short checkpoints and small sink
-    // batches keep event -> prediction p99 near 50 ms at 5k events/s (BENCHMARKS.md), at some throughput.
-    defaults: { checkpointMs: 100, sinkMaxBatch: 50 },
+    // Latency no longer depends on these: sinks write as soon as their input goes idle (sink-stage.ts).
+    // 250 ms checkpoints keep the replay window after a crash short without the 100 ms ones' cost: with
+    // 4 outstanding checkpoints, a commit slower than 400 ms paused the partitions and set the p99.
+    // Full-size sink batches let a backlog drain in few writes.
+    defaults: { checkpointMs: 250, sinkMaxBatch: 500 },
     build: async () => {
       const env = process.env;
       const endpoints = loadEndpoints(env);

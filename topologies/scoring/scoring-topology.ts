@@ -63,6 +63,9 @@ export interface ScoringOptions<T> {
   readonly clickhouse?: ClickHouseClient;
   readonly scorer?: Omit<ScorerOptions, 'name' | 'availableFeatures'>;
   readonly scoreBatch?: number;
+  /** Micro-batching waits (ms); see SCORING_MICRO_BATCH_DELAYS for the defaults and why. */
+  readonly enrichDelayMs?: number;
+  readonly scoreDelayMs?: number;
   readonly guards?: readonly GuardRailConfig[];
   readonly guardIntervalMs?: number;
   readonly guardCooldownMs?: number;
@@ -75,6 +78,14 @@ export interface ScoringOptions<T> {
   readonly onRefused?: (refusal: SlotRefusal) => void;
   readonly onGuardAction?: (action: GuardAction) => void;
 }
+
+/**
+ * Latency-first micro-batching: predictions are waited on, and every wait here adds to event -> prediction
+ * latency. Records reach enrich and score in synchronous bursts (a fetched Kafka batch, then a group), so
+ * a 0 ms wait (the next timer tick) already groups a whole burst into one Redis read and one scorer call.
+ * The scorer keeps 1 ms to coalesce the groups of several partitions into one run.
+ */
+export const SCORING_MICRO_BATCH_DELAYS = { enrichMs: 0, scoreMs: 0, scorerMs: 1 } as const;
 
 export interface Scoring {
   readonly topology: Topology;
@@ -121,7 +132,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
       groupPrefix: `${name}-lifecycle-${o.instanceId}`,
       loadState: async () => {
         slots = await ModelSlots.open(o.experiment, o.registry, {
-          scorer: o.scorer,
+          scorer: { ...o.scorer, maxDelayMs: o.scorer?.maxDelayMs ?? SCORING_MICRO_BATCH_DELAYS.scorerMs },
           availableFeatures: servedFeatures(o.features),
           onSwap: (change) => {
             logger.info(change, 'model hot-swapped');
@@ -168,6 +179,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
       keyBy(o.entity),
       enrich<T>({
         ...o.features,
+        maxDelayMs: o.enrichDelayMs ?? SCORING_MICRO_BATCH_DELAYS.enrichMs,
         onRetry: (err, attempt) =>
           logger.warn({ err: err.message, attempt }, 'online feature read failed; retrying'),
       }),
@@ -177,6 +189,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
         eventId: o.eventId,
         monitor,
         maxBatch: o.scoreBatch,
+        maxDelayMs: o.scoreDelayMs ?? SCORING_MICRO_BATCH_DELAYS.scoreMs,
         onShadowError: (slot, err) => logger.warn({ slot, err: err.message }, 'shadow scoring failed'),
       }),
     )

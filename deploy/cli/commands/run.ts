@@ -33,11 +33,17 @@ export function registerRunCommands(program: Command): void {
         'orchestrator restarts the worker, which resumes from its last checkpoint.',
     )
     .action(
-      async (name: string, opts: { instance: string; checkpointMs: number; maxOutstanding: number }) => {
-        const topology = await shippedTopology(name).build();
+      async (
+        name: string,
+        opts: { instance: string; checkpointMs?: number; sinkBatch?: number; maxOutstanding: number },
+      ) => {
+        const shipped = shippedTopology(name);
+        const topology = await shipped.build();
+        // Flags win over the topology's shipped defaults, which win over the worker's generic ones.
         await runTopology(topology, {
           instanceId: opts.instance,
-          barrierIntervalMs: opts.checkpointMs,
+          barrierIntervalMs: opts.checkpointMs ?? shipped.defaults?.checkpointMs,
+          sinkMaxBatch: opts.sinkBatch ?? shipped.defaults?.sinkMaxBatch,
           maxOutstandingBarriers: opts.maxOutstanding,
         });
         // Keep running: runTopology installed the signal handlers that end the process.
