@@ -15,6 +15,7 @@ import {
 } from '../connectors/schema-registry/index.js';
 import { TxnEvent } from '../schemas/index.js';
 import type { Topology } from './builder.js';
+import { driftTopologies, type DriftTopologyOptions } from './drift/drift-topology.js';
 import { referenceCardFeatures } from './features/reference.js';
 import { CARD_FEATURES_SOURCE } from './features/views/source.js';
 import { referenceScoring } from './scoring/reference.js';
@@ -64,7 +65,33 @@ export const shippedTopologies: readonly ShippedTopology[] = [
       return scoring.topology;
     },
   },
+  {
+    name: 'drift-samples',
+    description:
+      "bins every prediction on its model version's reference profile and re-keys it by model@version " +
+      '(input of the drift topology)',
+    sourceTopic: 'predictions',
+    build: () => driftTopologies(driftOptions()).samples,
+  },
+  {
+    name: 'drift',
+    description:
+      'windowed PSI and missing rate per feature and model version -> drift-metrics + ClickHouse; ' +
+      'breaches -> retrain-requests (window SLUICE_DRIFT_WINDOW, default 5m)',
+    sourceTopic: 'drift.samples',
+    build: () => driftTopologies(driftOptions()).drift,
+  },
 ];
+
+/** Both drift topologies must agree on these, so one function builds them from the environment. */
+function driftOptions(env: NodeJS.ProcessEnv = process.env): DriftTopologyOptions {
+  const threshold = env.SLUICE_DRIFT_PSI_THRESHOLD;
+  return {
+    registry: new FileModelRegistry(),
+    ...(env.SLUICE_DRIFT_WINDOW ? { window: env.SLUICE_DRIFT_WINDOW } : {}),
+    ...(threshold !== undefined ? { policy: { psiThreshold: Number(threshold) } } : {}),
+  };
+}
 
 export class UnknownTopologyError extends Error {
   override readonly name = 'UnknownTopologyError';

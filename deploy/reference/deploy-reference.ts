@@ -1,6 +1,6 @@
 /**
  * `sluice deploy` for the reference deployment (transaction risk): creates the topics, registers the
- * feature views and applies the ClickHouse migrations of the feature and prediction tables — every step
+ * feature views and applies the ClickHouse migrations of the feature, prediction and drift tables — every step
  * idempotent — and writes an audit record of who deployed what.
  */
 import os from 'node:os';
@@ -12,6 +12,8 @@ import { AuditLog, auditLogPath } from '../../services/common/index.js';
 import { FEATURES_TOPIC } from '../../topologies/features/card-features.js';
 import { setUpFeatureStore } from '../../topologies/features/feature-store-setup.js';
 import { CARD_FEATURES_SOURCE } from '../../topologies/features/views/source.js';
+import { DRIFT_METRICS_TOPIC, RETRAIN_REQUESTS_TOPIC } from '../../topologies/drift/drift-topology.js';
+import { migrateDriftTables } from '../../topologies/drift/drift-table.js';
 import { MODEL_LIFECYCLE_TOPIC } from '../../topologies/scoring/lifecycle-publisher.js';
 
 export const LABELS_TOPIC = 'txn.labels';
@@ -27,6 +29,10 @@ export function referenceTopics(partitions: number): TopicSpec[] {
     // Lifecycle events must stay in order across all models: one partition.
     { topic: MODEL_LIFECYCLE_TOPIC, numPartitions: 1 },
     { topic: ALERTS_TOPIC, numPartitions: 1 },
+    // The drift topology's re-keyed input, then its outputs (see topologies/drift/drift-topology.ts).
+    { topic: 'drift.samples', numPartitions: partitions },
+    { topic: DRIFT_METRICS_TOPIC, numPartitions: partitions },
+    { topic: RETRAIN_REQUESTS_TOPIC, numPartitions: partitions },
   ];
 }
 
@@ -54,6 +60,7 @@ export async function deployReference(
   }
   const features = await setUpFeatureStore(kafka, clickhouse);
   const predictions = await migratePredictionTables(clickhouse);
+  const drift = await migrateDriftTables(clickhouse);
   const report: DeployReport = {
     topics: topics.map((t) => t.topic),
     featureViews: [
@@ -61,7 +68,7 @@ export async function deployReference(
       ...features.registry.updated,
       ...features.registry.unchanged,
     ],
-    migrationsApplied: features.migrations.applied.length + predictions.applied.length,
+    migrationsApplied: features.migrations.applied.length + predictions.applied.length + drift.applied.length,
   };
   const audit = options.audit ?? (await AuditLog.open(auditLogPath()));
   await audit.record({

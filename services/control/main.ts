@@ -3,7 +3,7 @@
  * on purpose), SLUICE_TOKENS_FILE or SLUICE_TOKENS (required), SLUICE_AUDIT_LOG (.state/audit.log),
  * KAFKA_BROKERS, SLUICE_MODEL_DIR, CONTROL_TOPOLOGIES (name=groupId:topic[+topic]),
  * CONTROL_HEALTH_TARGETS (name=url,...; default: the schema registry's /healthz), CLICKHOUSE_URL (A/B results
- * come from a ClickHouse server; the embedded store belongs to the worker process, so it is not opened here).
+ * and drift series come from a ClickHouse server; the embedded store belongs to the worker process, so it is not opened here).
  * Start: node --import tsx services/control/main.ts
  */
 import { register as globalRegistry } from 'prom-client';
@@ -12,6 +12,7 @@ import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
 import { createClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
+import { clickHouseDriftSource } from './clickhouse-drift-source.js';
 import { clickHouseExperimentSource } from './clickhouse-experiment-source.js';
 import { httpHealthProbe, parseHealthTargets } from './health-probe.js';
 import { kafkaLagReader } from './kafka-lag.js';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
         throughput: counterRateThroughput({ registry: globalRegistry }),
         health: httpHealthProbe(healthTargets),
       },
-      drift: unconfiguredDriftSource,
+      drift: clickhouse ? clickHouseDriftSource(clickhouse) : unconfiguredDriftSource,
       experiments: clickhouse ? clickHouseExperimentSource(clickhouse) : unconfiguredExperimentSource,
       // Promotions through the API publish lifecycle events, so running scoring topologies hot-swap.
       models: new FileModelRegistry({
