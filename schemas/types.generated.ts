@@ -123,6 +123,7 @@ export interface PredictionRecord {
   /** True when the score was logged only, not served. */
   shadow: boolean;
   score: number;
+  /** Model inference time of the batch that scored this event, ms (without queueing). */
   latencyMs: number;
   /** Inputs as scored. */
   features: Record<string, number>;
@@ -357,7 +358,11 @@ export const Prediction: SchemaDescriptor<PredictionRecord> = {
       },
       { name: 'shadow', type: 'boolean', doc: 'True when the score was logged only, not served.' },
       { name: 'score', type: 'double' },
-      { name: 'latencyMs', type: 'double' },
+      {
+        name: 'latencyMs',
+        type: 'double',
+        doc: 'Model inference time of the batch that scored this event, ms (without queueing).',
+      },
       { name: 'features', type: { type: 'map', values: 'double' }, doc: 'Inputs as scored.' },
       { name: 'sourceTopic', type: 'string' },
       { name: 'sourcePartition', type: 'int' },

@@ -68,7 +68,12 @@ export interface ScoredRows {
   readonly scores: Float32Array;
   /** name@version that scored row i: one model for the whole call, unless a hot swap landed between the
    * batches its rows were split across. */
-  modelOf(row: number): string;
+  modelOf(row: number): string; /**
+   * How long the model run that scored this call took, ms (the longest one, if the call was split across
+   * batches): inference time, without the time the call waited in the queue or on the event loop, so a
+   * busy process does not look like a slow model to the guard rails.
+   */
+  readonly inferenceMs: number;
 }
 
 /** A call's result when one model scored all of it (the usual case): no per-row bookkeeping. */
@@ -76,6 +81,7 @@ class OneModelScores implements ScoredRows {
   constructor(
     readonly scores: Float32Array,
     private readonly model: string,
+    readonly inferenceMs: number,
   ) {}
   modelOf(): string {
     return this.model;
@@ -91,6 +97,7 @@ class QueuedCall implements ScoredRows {
   enqueuedAt = 0;
   remaining: number;
   failed = false;
+  inferenceMs = 0;
   readonly scores: Float32Array;
   /** The model of the first rows settled; rows settled by another model (hot swap) are listed in `others`. */
   private model: string | undefined;
@@ -106,9 +113,10 @@ class QueuedCall implements ScoredRows {
     this.scores = new Float32Array(rows);
   }
 
-  settle(from: number, scores: Float32Array, model: string): void {
+  settle(from: number, scores: Float32Array, model: string, runMs: number): void {
     if (this.failed) return;
     this.scores.set(scores, from);
+    if (runMs > this.inferenceMs) this.inferenceMs = runMs;
     if (this.model === undefined) this.model = model;
     else if (model !== this.model) (this.others ??= []).push({ from, to: from + scores.length, model });
     this.remaining -= scores.length;
@@ -243,7 +251,7 @@ export class MicroBatchScorer {
     ) {
       return this.runWholeBatch(a, values, rows);
     }
-    if (rows === 0) return Promise.resolve(new OneModelScores(new Float32Array(0), a.id));
+    if (rows === 0) return Promise.resolve(new OneModelScores(new Float32Array(0), a.id, 0));
     return new Promise<ScoredRows>((resolve, reject) => {
       const call = new QueuedCall(values, rows, resolve, reject);
       const fits = this.queued + rows <= this.options.maxQueueRows || this.queued === 0;
@@ -434,8 +442,9 @@ export class MicroBatchScorer {
     const started = performance.now();
     a.backend.run(input, n).then(
       (scores) => {
-        this.metrics.observeBatch(n, (performance.now() - started) / 1000);
-        for (const p of parts) p.call.settle(p.from, scores.subarray(p.at, p.at + p.count), a.id);
+        const runMs = performance.now() - started;
+        this.metrics.observeBatch(n, runMs / 1000);
+        for (const p of parts) p.call.settle(p.from, scores.subarray(p.at, p.at + p.count), a.id, runMs);
         this.finishBatch(a);
       },
       (err: Error) => {
@@ -453,9 +462,10 @@ export class MicroBatchScorer {
     const started = performance.now();
     return a.backend.run(input, n).then(
       (scores) => {
-        this.metrics.observeBatch(n, (performance.now() - started) / 1000);
+        const runMs = performance.now() - started;
+        this.metrics.observeBatch(n, runMs / 1000);
         this.finishBatch(a);
-        return new OneModelScores(scores, a.id);
+        return new OneModelScores(scores, a.id, runMs);
       },
       (err: Error) => {
         this.batchFailed(a, n, err);

@@ -112,10 +112,9 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
       else rowOf.push(i);
     }
     const used = (i: number) => Object.fromEntries(order.map((f) => [f, records[i]!.value.features[f]!]));
-    const started = performance.now();
     try {
       const scored = await scorer.scoreFlat(values.subarray(0, rowOf.length * width), rowOf.length);
-      const latencyMs = performance.now() - started;
+      const latencyMs = scored.inferenceMs;
       rowOf.forEach((i, j) =>
         out.set(i, { score: scored.scores[j]!, model: scored.modelOf(j), latencyMs, features: used(i) }),
       );
@@ -123,13 +122,12 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
       // One bad row fails the whole call: score rows one by one so only the bad ones are lost.
       await Promise.all(
         rowOf.map(async (i, j) => {
-          const t0 = performance.now();
           try {
             const s = await scorer.scoreFlat(values.subarray(j * width, (j + 1) * width), 1);
             out.set(i, {
               score: s.scores[0]!,
               model: s.modelOf(0),
-              latencyMs: performance.now() - t0,
+              latencyMs: s.inferenceMs,
               features: used(i),
             });
           } catch (err) {
