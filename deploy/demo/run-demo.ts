@@ -9,7 +9,9 @@ import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Kafka, Producer } from 'kafkajs';
 import { register } from 'prom-client';
+import type { ClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
 import { acquireClickHouse } from '../../connectors/feature-sinks/clickhouse-pool.js';
+import { readToEnd } from '../../connectors/kafka/read-to-end.js';
 import { insertLabels } from '../../connectors/clickhouse-tables/predictions.js';
 import { DEFAULT_STATE_DIR, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { FileExperimentStore } from '../../connectors/experiments/index.js';
@@ -21,10 +23,11 @@ import {
   createRegistryClient,
   registryAuthFromEnv,
 } from '../../connectors/schema-registry/index.js';
-import { TxnEvent, TxnLabel, type TxnEventRecord } from '../../schemas/index.js';
+import { TxnEvent, TxnLabel, type RetrainRequestRecord, type TxnEventRecord } from '../../schemas/index.js';
 import { experimentReport } from '../../services/experiments-report/experiment-report.js';
 import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
 import { groundTruthLogit, seededRandom } from '../../services/trainer/synthetic-data.js';
+import { driftTopologies } from '../../topologies/drift/drift-topology.js';
 import { referenceCardFeatures } from '../../topologies/features/reference.js';
 import { CARD_FEATURES_SOURCE } from '../../topologies/features/views/source.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
@@ -32,7 +35,12 @@ import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publ
 import { referenceScoring } from '../../topologies/scoring/reference.js';
 import { formatReport } from '../cli/commands/experiments.js';
 import { serveControlPage } from './serve-control.js';
-import { deployActor, deployReference, LABELS_TOPIC } from '../reference/deploy-reference.js';
+import {
+  deployActor,
+  deployReference,
+  LABELS_TOPIC,
+  PREDICTIONS_TOPIC,
+} from '../reference/deploy-reference.js';
 
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 20_000);
 const CARDS = Number(process.env.DEMO_CARDS ?? 20_000);
@@ -45,22 +53,22 @@ const quiet = rootLogger.child({ component: 'demo-worker' }, { level: process.en
 
 const step = (n: number, text: string) => console.log(`\n[${n}/7] ${text}`);
 
-async function committed(kafka: Kafka, groupId: string): Promise<number> {
+async function committed(kafka: Kafka, groupId: string, topic: string = SOURCE): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [SOURCE] });
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (offsets?.partitions ?? []).reduce((s, p) => s + (p.offset === '-1' ? 0 : Number(p.offset)), 0);
   } finally {
     await admin.disconnect();
   }
 }
 
-async function endOffset(kafka: Kafka): Promise<number> {
+async function endOffset(kafka: Kafka, topic: string = SOURCE): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(SOURCE)).reduce((s, p) => s + Number(p.high), 0);
+    return (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
   } finally {
     await admin.disconnect();
   }
@@ -116,6 +124,34 @@ async function publish(producer: Producer, serialize: (t: TxnEventRecord) => Pro
     });
   }
   bar.stop();
+}
+
+/** What the on-call engineer and the trainer see: drift per window and the retrain requests it caused. */
+async function printDrift(kafka: Kafka, clickhouse: ClickHouseClient, runId: string, retrainTopic: string) {
+  const rows = await (
+    await clickhouse.query({
+      query: `SELECT modelVersion, feature, round(max(value), 3) AS maxPsi, sum(breached) AS breachedWindows,
+                     count() AS windows
+              FROM sluice.drift_metrics FINAL
+              WHERE model = 'fraud' AND modelVersion LIKE '${runId}-%' AND metric = 'PSI'
+              GROUP BY modelVersion, feature ORDER BY modelVersion, maxPsi DESC`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ modelVersion: string; feature: string; maxPsi: number; breachedWindows: number | string }>();
+  console.log('  drift (ClickHouse sluice.drift_metrics, PSI per 1 min window vs the training profile):');
+  for (const r of rows) {
+    const flag =
+      Number(r.breachedWindows) > 0 ? `  <- above threshold in ${r.breachedWindows} window(s)` : '';
+    console.log(`    fraud@${r.modelVersion} ${r.feature.padEnd(20)} max PSI ${r.maxPsi}${flag}`);
+  }
+  const requests: RetrainRequestRecord[] = [];
+  await readToEnd(kafka, retrainTopic, (_p, m) => {
+    const r = JSON.parse(String(m.value)) as RetrainRequestRecord;
+    if (r.model === 'fraud' && r.modelVersion.startsWith(`${runId}-`)) requests.push(r);
+  });
+  console.log(`  retrain requests (${retrainTopic}): ${requests.length}`);
+  for (const r of requests)
+    console.log(`    ${r.requestId.slice(0, 12)} fraud@${r.modelVersion}: ${r.reason}`);
 }
 
 async function main(): Promise<void> {
@@ -174,7 +210,7 @@ async function main(): Promise<void> {
       shadows: [],
     });
 
-    step(3, 'start the card-features and scoring topologies (one worker each, this process)');
+    step(3, 'start the card-features, scoring and drift topologies (one worker each, this process)');
     const features = new TopologyWorker(referenceCardFeatures(), {
       instanceId: `demo-${runId}`,
       kafka,
@@ -196,8 +232,20 @@ async function main(): Promise<void> {
       endpoints,
       logger: quiet,
     });
+    // Drift of this run's model versions: 1 min windows, since the demo's events span about 3 minutes.
+    const drift = driftTopologies({
+      name: `demo-drift-${runId}`,
+      registry,
+      fromBeginning: false,
+      window: '1m',
+      clickhouse,
+    });
+    const [driftSamplesWorker, driftWorker] = [drift.samples, drift.drift].map(
+      (t) => new TopologyWorker(t, { instanceId: `demo-${runId}`, kafka, endpoints, logger: quiet }),
+    ) as [TopologyWorker, TopologyWorker];
     let fatal: Error | undefined;
-    for (const w of [features, scoringWorker]) {
+    // drift-samples creates the samples topic the drift topology reads, so it starts first.
+    for (const w of [features, scoringWorker, driftSamplesWorker, driftWorker]) {
       w.onFatal((err) => (fatal ??= err));
       await w.start();
       workers.push(w);
@@ -227,6 +275,20 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
     }
     console.log();
+    // Then the drift chain: predictions -> samples -> windows (each stage's input is final once the one
+    // before it has committed everything).
+    for (const [w, topic] of [
+      [driftSamplesWorker, PREDICTIONS_TOPIC],
+      [driftWorker, drift.topics.samples],
+    ] as const) {
+      const target = await endOffset(kafka, topic);
+      while ((await committed(kafka, w.topology.name, topic)) < target) {
+        if (fatal) throw new Error(`a topology failed: ${fatal.message}`);
+        if (Date.now() > deadline) throw new Error(`${w.topology.name} did not catch up within 3 minutes`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    console.log(`  drift topologies committed everything (${drift.samples.name}, ${drift.drift.name})`);
 
     step(6, 'labels arrive (fraud drawn from the synthetic ground truth of the features each event had)');
     const served = await (
@@ -298,6 +360,7 @@ async function main(): Promise<void> {
     ).json<Record<string, unknown>>();
     console.log('  predictions (ClickHouse sluice.predictions, after FINAL):');
     for (const row of offline) console.log(`    ${JSON.stringify(row)}`);
+    await printDrift(kafka, clickhouse, runId, drift.topics.retrain);
     const report = await experimentReport(clickhouse, experiment.name, { k: 100, resamples: 200 });
     console.log(`  A/B report (sluice experiments report ${experiment.name}):`);
     console.log(formatReport(report).replace(/^/gm, '    '));
@@ -306,14 +369,19 @@ async function main(): Promise<void> {
         kafka,
         clickhouse,
         registry,
-        topologies: [features.topology.name, scoring.topology.name]
-          .map((n) => `${n}=${n}:${SOURCE}`)
-          .join(','),
+        topologies: [
+          `${features.topology.name}=${features.topology.name}:${SOURCE}`,
+          `${scoring.topology.name}=${scoring.topology.name}:${SOURCE}`,
+          `${drift.samples.name}=${drift.samples.name}:${PREDICTIONS_TOPIC}`,
+          `${drift.drift.name}=${drift.drift.name}:${drift.topics.samples}`,
+        ].join(','),
         schemaRegistryUrl: endpoints.schemaRegistryUrl,
         experiment: experiment.name,
       });
     } else {
-      console.log('\n  DEMO_SERVE=1 npm run demo keeps the control page (lag, A/B results) up after the run');
+      console.log(
+        '\n  DEMO_SERVE=1 npm run demo keeps the control page (lag, drift, A/B results) up after the run',
+      );
     }
   } finally {
     for (const w of workers.reverse())
