@@ -9,7 +9,6 @@
  * the reason; a failing shadow is counted (guard rails see it) and its prediction skipped, since shadows
  * must never affect what is served.
  */
-import { performance } from 'node:perf_hooks';
 import type { Prediction } from '../../connectors/experiments/prediction.js';
 import type { PartitionContext, Stage, StreamRecord } from '../../schemas/stream.js';
 import type { Enriched } from '../enrich/enrich.js';
