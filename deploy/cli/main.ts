@@ -12,6 +12,8 @@ import { InvalidExperimentError } from '../../connectors/experiments/experiment-
 import { ModelRegistryError } from '../../connectors/model-registry/registry-errors.js';
 import { TopologyError } from '../../topologies/builder.js';
 import { UnknownTopologyError } from '../../topologies/catalog.js';
+import { WebhookConfigError } from '../../services/alerts/webhook-config.js';
+import { registerAlertsCommands } from './commands/alerts.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerExperimentsCommands } from './commands/experiments.js';
 import { registerFeaturesCommands } from './commands/features.js';
@@ -41,6 +43,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerModelsCommands(program);
   registerExperimentsCommands(program);
+  registerAlertsCommands(program);
   return program;
 }
 
@@ -55,6 +58,7 @@ const USER_ERRORS = [
   ExperimentNotFoundError,
   InvalidExperimentError,
   ModelRegistryError,
+  WebhookConfigError,
 ];
 
 export async function main(argv: readonly string[]): Promise<void> {
