@@ -60,6 +60,8 @@ export interface ModelCandidate {
   readonly trainingSetHash: string;
   /** Feature view name -> version the training set was read from. */
   readonly featureViewVersions: Record<string, string>;
+  /** Set by the trainer when a retrain request produced this version: lineage, and redelivery detection. */
+  readonly trainedFor?: { readonly requestId: string; readonly trigger: string; readonly basedOn: string };
 }
 
 export interface ModelMetadata extends ModelCandidate {
@@ -109,8 +111,17 @@ const candidateProperties = {
   trainingMetrics: { type: 'object', additionalProperties: { type: 'number' } },
   trainingSetHash: { type: 'string', minLength: 1 },
   featureViewVersions: { type: 'object', additionalProperties: { type: 'string' } },
+  trainedFor: {
+    type: 'object',
+    required: ['requestId', 'trigger', 'basedOn'],
+    properties: {
+      requestId: { type: 'string', minLength: 1 },
+      trigger: { type: 'string', minLength: 1 },
+      basedOn: { type: 'string', minLength: 1 },
+    },
+  },
 };
-const candidateRequired = Object.keys(candidateProperties);
+const candidateRequired = Object.keys(candidateProperties).filter((k) => k !== 'trainedFor');
 
 const ajv = new Ajv({ allErrors: true });
 const validateCandidateSchema = ajv.compile({

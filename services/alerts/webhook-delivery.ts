@@ -50,7 +50,7 @@ export async function deliverAlert(alert: AlertRecord, url: URL, options: Delive
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (err) {
-      throw new Error(`POST ${url.origin}${url.pathname} failed: ${(err as Error).message}`);
+      throw new Error(`POST ${url.origin}${url.pathname} failed: ${(err as Error).message}`, { cause: err });
     }
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return;
