@@ -3,12 +3,25 @@
  * or a fatal error (exit 1, so the orchestrator restarts it and it resumes from its last checkpoint).
  */
 import os from 'node:os';
-import { loadEndpoints } from '../../connectors/config/endpoints.js';
+import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
 import type { Topology } from '../builder.js';
+import { startMetricsEndpoint } from './metrics-endpoint.js';
 import { TopologyWorker, type WorkerOptions } from './worker.js';
 
-export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>>;
+export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>> & {
+  /** Serve /metrics, /healthz and /readyz here (default SLUICE_METRICS_PORT; unset = no endpoint). */
+  readonly metricsPort?: number;
+};
+
+function metricsPortFromEnv(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`SLUICE_METRICS_PORT=${raw} is not a port; e.g. SLUICE_METRICS_PORT=9464`);
+  }
+  return port;
+}
 
 export async function runTopology(topology: Topology, options: RunOptions = {}): Promise<TopologyWorker> {
   const endpoints = loadEndpoints();
@@ -30,6 +43,14 @@ export async function runTopology(topology: Topology, options: RunOptions = {}):
   process.once('SIGTERM', () => stop(0));
   process.once('SIGINT', () => stop(0));
   worker.onFatal(() => stop(1));
+  const metricsPort = options.metricsPort ?? metricsPortFromEnv(process.env.SLUICE_METRICS_PORT);
+  if (metricsPort !== undefined) {
+    const endpoint = await startMetricsEndpoint(
+      { alive: () => worker.isAlive, ready: () => worker.isMember },
+      metricsPort,
+    );
+    rootLogger.info({ port: endpoint.port }, 'serving /metrics, /healthz, /readyz');
+  }
   await worker.start();
   rootLogger.info({ topology: topology.name, instanceId }, 'running; SIGTERM to stop gracefully');
   return worker;

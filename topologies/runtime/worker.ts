@@ -127,6 +127,16 @@ export class TopologyWorker {
     return n;
   }
 
+  /** A group member with its assignment applied (readiness). */
+  get isMember(): boolean {
+    return this.member && !this.assigning;
+  }
+
+  /** Not stopping and not failed (liveness). */
+  get isAlive(): boolean {
+    return !this.stopping && !this.failed;
+  }
+
   /** Partitions currently paused because their pipeline is behind. */
   get pausedPartitionCount(): number {
     return this.paused.size;
@@ -508,7 +518,10 @@ export class TopologyWorker {
     this.retryTimer.unref();
   }
 
+  private failed = false;
+
   private fatal(err: Error): void {
+    this.failed = true;
     this.logger.error({ err }, 'topology worker failed');
     for (const handler of this.fatalHandlers) handler(err);
   }

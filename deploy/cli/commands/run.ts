@@ -1,6 +1,6 @@
 /** `sluice run TOPOLOGY`: one worker of a shipped topology in this process, until SIGTERM. */
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { positiveInteger } from '../options.js';
 import { shippedTopologies, shippedTopology } from '../../../topologies/catalog.js';
 import { runTopology } from '../../../topologies/runtime/run.js';
@@ -22,6 +22,15 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positiveInteger)
     .option(
+      '--metrics-port <port>',
+      'serve /metrics, /healthz and /readyz on this port (default SLUICE_METRICS_PORT; none if unset)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port, 0-65535');
+        return n;
+      },
+    )
+    .option(
       '--max-outstanding <n>',
       'unfinished checkpoints per partition before it is paused',
       positiveInteger,
@@ -35,7 +44,13 @@ export function registerRunCommands(program: Command): void {
     .action(
       async (
         name: string,
-        opts: { instance: string; checkpointMs?: number; sinkBatch?: number; maxOutstanding: number },
+        opts: {
+          instance: string;
+          checkpointMs?: number;
+          sinkBatch?: number;
+          maxOutstanding: number;
+          metricsPort?: number;
+        },
       ) => {
         const shipped = shippedTopology(name);
         const topology = await shipped.build();
@@ -45,6 +60,7 @@ export function registerRunCommands(program: Command): void {
           barrierIntervalMs: opts.checkpointMs ?? shipped.defaults?.checkpointMs,
           sinkMaxBatch: opts.sinkBatch ?? shipped.defaults?.sinkMaxBatch,
           maxOutstandingBarriers: opts.maxOutstanding,
+          ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
         });
         // Keep running: runTopology installed the signal handlers that end the process.
         await new Promise(() => undefined);
