@@ -1,0 +1,100 @@
+/**
+ * The Kubernetes manifests keep the rules the runtime relies on: one StatefulSet per shipped topology (the
+ * pod name is the instance id that fences a restarted worker), probes on the worker's metrics port, a grace
+ * period longer than the worker's own stop deadline, a ClickHouse server (chdb cannot be shared), and no
+ * secret as an inline value.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { shippedTopologies } from '../../topologies/catalog.js';
+
+const DIR = path.resolve('deploy/k8s');
+/** topologies/runtime/run.ts forces exit this long after SIGTERM; Kubernetes must wait longer. */
+const WORKER_STOP_DEADLINE_S = 45;
+
+interface Doc {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
+const docs: Doc[] = files
+  .filter((f) => f !== 'kustomization.yaml')
+  .flatMap((f) =>
+    parseAllDocuments(readFileSync(path.join(DIR, f), 'utf8')).map((d) => {
+      assert.deepEqual(d.errors, [], `${f} parses`);
+      return d.toJS() as Doc;
+    }),
+  );
+const ofKind = (kind: string) => docs.filter((d) => d.kind === kind);
+
+test('kustomization lists every manifest file', () => {
+  const k = parseAllDocuments(readFileSync(path.join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as {
+    resources: string[];
+  };
+  assert.deepEqual([...k.resources].sort(), files.filter((f) => f !== 'kustomization.yaml').sort());
+});
+
+test('every shipped topology runs as a StatefulSet whose pod name is the instance id, with probes', () => {
+  const config = ofKind('ConfigMap').find((c) => c.metadata.name === 'sluice-config');
+  assert.ok(config?.data, 'the sluice-config ConfigMap');
+  const sets = new Map(ofKind('StatefulSet').map((s) => [s.metadata.name, s]));
+  for (const t of shippedTopologies) {
+    const set = sets.get(t.name);
+    assert.ok(set, `a StatefulSet for ${t.name}`);
+    assert.ok(
+      ofKind('Service').some((s) => s.metadata.name === set.spec.serviceName && s.spec.clusterIP === 'None'),
+      `${t.name}: its headless Service`,
+    );
+    const pod = set.spec.template.spec;
+    const c = pod.containers[0];
+    assert.deepEqual(c.args, ['run', t.name]);
+    const instance = c.env.find((e: { name: string }) => e.name === 'SLUICE_INSTANCE_ID');
+    assert.equal(
+      instance?.valueFrom?.fieldRef?.fieldPath,
+      'metadata.name',
+      `${t.name}: instance id = pod name`,
+    );
+    const port = c.ports.find((p: { name: string }) => p.name === 'metrics')?.containerPort;
+    assert.equal(
+      String(port),
+      config.data.SLUICE_METRICS_PORT,
+      `${t.name}: metrics port matches SLUICE_METRICS_PORT`,
+    );
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+    assert.ok(
+      pod.terminationGracePeriodSeconds > WORKER_STOP_DEADLINE_S,
+      `${t.name}: grace > ${WORKER_STOP_DEADLINE_S} s`,
+    );
+    assert.deepEqual(c.envFrom, [{ configMapRef: { name: 'sluice-config' } }]);
+  }
+  assert.match(config.data.CLICKHOUSE_URL ?? '', /^https?:\/\//, 'pods share a ClickHouse server, not chdb');
+  assert.ok(config.data.KAFKA_BROKERS && config.data.SCHEMA_REGISTRY_URL);
+});
+
+test('no token, password or secret is an inline value; secrets are mounted files', () => {
+  const containers = docs.flatMap((d) => d.spec?.template?.spec?.containers ?? []);
+  for (const c of containers) {
+    for (const e of c.env ?? []) {
+      if (/TOKEN|SECRET|PASSWORD/.test(e.name) && !e.name.endsWith('_FILE')) {
+        assert.equal(e.value, undefined, `${c.name}: ${e.name} must come from a file, not an inline value`);
+      }
+    }
+  }
+  for (const d of ofKind('ConfigMap')) {
+    for (const key of Object.keys(d.data ?? {})) assert.doesNotMatch(key, /TOKEN|SECRET|PASSWORD/);
+  }
+  const secretVolumes = docs.flatMap((d) =>
+    (d.spec?.template?.spec?.volumes ?? []).filter((v: { secret?: unknown }) => v.secret),
+  );
+  assert.deepEqual(secretVolumes.map((v: { secret: { secretName: string } }) => v.secret.secretName).sort(), [
+    'sluice-tokens',
+    'sluice-webhook',
+  ]);
+});
