@@ -21,6 +21,7 @@ import { registerModelsCommands } from './commands/models.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerTopicsCommands } from './commands/topics.js';
+import { registerTrainerCommands } from './commands/trainer.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerExperimentsCommands(program);
   registerAlertsCommands(program);
+  registerTrainerCommands(program);
   return program;
 }
 
