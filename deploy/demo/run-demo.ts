@@ -26,6 +26,7 @@ import {
 import { TxnEvent, TxnLabel, type RetrainRequestRecord, type TxnEventRecord } from '../../schemas/index.js';
 import { experimentReport } from '../../services/experiments-report/experiment-report.js';
 import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
+import { retrainModel } from '../../services/trainer/retrain/retrain-model.js';
 import { groundTruthLogit, seededRandom } from '../../services/trainer/synthetic-data.js';
 import { driftTopologies } from '../../topologies/drift/drift-topology.js';
 import { referenceCardFeatures } from '../../topologies/features/reference.js';
@@ -51,7 +52,7 @@ const SOURCE = CARD_FEATURES_SOURCE.topic;
 const logger = rootLogger.child({ component: 'demo' });
 const quiet = rootLogger.child({ component: 'demo-worker' }, { level: process.env.LOG_LEVEL ?? 'warn' });
 
-const step = (n: number, text: string) => console.log(`\n[${n}/7] ${text}`);
+const step = (n: number, text: string) => console.log(`\n[${n}/8] ${text}`);
 
 async function committed(kafka: Kafka, groupId: string, topic: string = SOURCE): Promise<number> {
   const admin = kafka.admin();
@@ -127,7 +128,12 @@ async function publish(producer: Producer, serialize: (t: TxnEventRecord) => Pro
 }
 
 /** What the on-call engineer and the trainer see: drift per window and the retrain requests it caused. */
-async function printDrift(kafka: Kafka, clickhouse: ClickHouseClient, runId: string, retrainTopic: string) {
+async function printDrift(
+  kafka: Kafka,
+  clickhouse: ClickHouseClient,
+  runId: string,
+  retrainTopic: string,
+): Promise<RetrainRequestRecord[]> {
   const rows = await (
     await clickhouse.query({
       query: `SELECT modelVersion, feature, round(max(value), 3) AS maxPsi, sum(breached) AS breachedWindows,
@@ -152,6 +158,31 @@ async function printDrift(kafka: Kafka, clickhouse: ClickHouseClient, runId: str
   console.log(`  retrain requests (${retrainTopic}): ${requests.length}`);
   for (const r of requests)
     console.log(`    ${r.requestId.slice(0, 12)} fraud@${r.modelVersion}: ${r.reason}`);
+  return requests;
+}
+
+/** What `sluice trainer run` does with each request, here in-process: train on logged served features. */
+async function retrain(
+  registry: FileModelRegistry,
+  clickhouse: ClickHouseClient,
+  requests: readonly RetrainRequestRecord[],
+): Promise<void> {
+  for (const request of requests) {
+    const id = request.requestId.slice(0, 12);
+    try {
+      const result = await retrainModel({ registry, clickhouse }, request);
+      const m = result.metadata.trainingMetrics;
+      const auc = (k: string) => (m[k] === undefined ? 'n/a' : Number(m[k]).toFixed(3));
+      console.log(
+        `  ${id} -> fraud@${result.version} (${result.outcome}, stage ${result.metadata.stage}): holdout AUC ` +
+          `${auc('holdoutAuc')} vs ${auc('holdoutServedAuc')} for the scores served on the same rows, ` +
+          `${m.trainRows ?? '?'} training rows`,
+      );
+    } catch (err) {
+      console.log(`  ${id} refused: ${(err as Error).message}`);
+    }
+  }
+  console.log('  a person promotes a better version: sluice models promote fraud <version> champion');
 }
 
 async function main(): Promise<void> {
@@ -360,10 +391,13 @@ async function main(): Promise<void> {
     ).json<Record<string, unknown>>();
     console.log('  predictions (ClickHouse sluice.predictions, after FINAL):');
     for (const row of offline) console.log(`    ${JSON.stringify(row)}`);
-    await printDrift(kafka, clickhouse, runId, drift.topics.retrain);
+    const requests = await printDrift(kafka, clickhouse, runId, drift.topics.retrain);
     const report = await experimentReport(clickhouse, experiment.name, { k: 100, resamples: 200 });
     console.log(`  A/B report (sluice experiments report ${experiment.name}):`);
     console.log(formatReport(report).replace(/^/gm, '    '));
+
+    step(8, 'the trainer answers the retrain requests: new versions trained on logged served features');
+    await retrain(registry, clickhouse, requests);
     if (process.env.DEMO_SERVE) {
       await serveControlPage({
         kafka,
