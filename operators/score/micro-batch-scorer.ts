@@ -63,6 +63,15 @@ export interface ScorerOptions {
   readonly logger?: ScorerLogger;
 }
 
+export interface ScoreFlatOptions {
+  /**
+   * The caller wrote every value itself after checking it is finite and within float32 range (the score
+   * stage does, as it assembles the rows): the scorer skips its own scan of the batch. Size and shape are
+   * still checked. Callers handing over arrays they did not fill must leave this unset.
+   */
+  readonly finiteChecked?: boolean;
+}
+
 /** Scores of one scoreFlat call, in its row order. */
 export interface ScoredRows {
   readonly scores: Float32Array;
@@ -237,9 +246,9 @@ export class MicroBatchScorer {
    * order): the path without per-row arrays or result objects. The scorer may read `values` until the
    * promise settles, so the caller must not change it before then.
    */
-  scoreFlat(values: Float32Array, rows: number): Promise<ScoredRows> {
+  scoreFlat(values: Float32Array, rows: number, options: ScoreFlatOptions = {}): Promise<ScoredRows> {
     if (this.closing) return Promise.reject(new ScorerClosedError());
-    const problem = this.checkValues(values, rows);
+    const problem = this.checkValues(values, rows, options.finiteChecked === true);
     if (problem) return Promise.reject(new InvalidRowError(problem));
     const a = this.active;
     // A caller that brings a whole batch to an idle scorer skips the queue: no timer, no bookkeeping.
@@ -324,7 +333,7 @@ export class MicroBatchScorer {
   }
 
   /** Undefined when values holds `rows` rows of finite numbers, else what is wrong (naming row and feature). */
-  private checkValues(values: Float32Array, rows: number): string | undefined {
+  private checkValues(values: Float32Array, rows: number, finiteChecked: boolean): string | undefined {
     if (!(values instanceof Float32Array)) return 'values is not a Float32Array';
     if (!Number.isInteger(rows) || rows < 0) return `rows must be an integer >= 0, got ${rows}`;
     const width = this.features;
@@ -334,7 +343,7 @@ export class MicroBatchScorer {
         `(expected ${rows * width})`
       );
     }
-    if (allFinite(values)) return undefined;
+    if (finiteChecked || allFinite(values)) return undefined;
     for (let k = 0; k < values.length; k++) {
       if (!Number.isFinite(values[k])) {
         const feature = this.active.backend.contract.features[k % width];

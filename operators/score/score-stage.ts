@@ -18,7 +18,7 @@ import type { RecordOutcome } from '../record-stage.js';
 import type { Route, Router } from '../route/router.js';
 import type { MicroBatchScorer } from './micro-batch-scorer.js';
 import { predictionId } from './prediction-id.js';
-import { MissingFeatureError } from './score-errors.js';
+import { InvalidRowError, MissingFeatureError } from './score-errors.js';
 import type { VariantMonitor } from './variant-monitor.js';
 
 /** What the stage needs from ModelSlots. */
@@ -58,28 +58,42 @@ const splitModelId = (id: string): [string, string] => {
 
 function errorReason(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; name?: string; message?: string };
-  const code = e?.name === 'MissingFeatureError' ? 'MISSING_FEATURE' : String(e?.code ?? 'SCORING_ERROR');
+  const code =
+    e?.name === 'MissingFeatureError'
+      ? 'MISSING_FEATURE'
+      : e?.name === 'InvalidRowError'
+        ? 'INVALID_FEATURE_VALUE'
+        : String(e?.code ?? 'SCORING_ERROR');
   return { code, message: e?.message ?? String(err) };
 }
 
+/** The largest finite float32: a larger double becomes Infinity in the model's input tensor. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
- * Writes one record's features, in the model's order, at values[offset...]; returns the names of missing or
- * non-numeric features (the enrich stage fills every feature it serves, so a gap means the feature view
- * lacks it), or undefined.
+ * Writes one record's features, in the model's order, at values[offset...]; returns why the row cannot be
+ * scored (a missing or non-numeric feature: the enrich stage fills every feature it serves, so a gap means
+ * the feature view lacks it; or a value no float32 holds), or undefined. Every value written is finite in
+ * float32, which is what lets the scorer skip its own scan (scoreFlat's finiteChecked).
  */
 function writeRow(
   features: Readonly<Record<string, number>>,
   order: readonly string[],
   values: Float32Array,
   offset: number,
-): string[] | undefined {
+): Error | undefined {
   let missing: string[] | undefined;
   for (let j = 0; j < order.length; j++) {
     const v = features[order[j]!];
-    if (typeof v === 'number' && Number.isFinite(v)) values[offset + j] = v;
-    else (missing ??= []).push(order[j]!);
+    // NaN fails both comparisons, so it lands with the missing ones.
+    if (typeof v === 'number' && v <= FLOAT32_MAX && v >= -FLOAT32_MAX) values[offset + j] = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) {
+      return new InvalidRowError(
+        `value of feature ${order[j]} is ${v}, outside the float32 range of the model input`,
+      );
+    } else (missing ??= []).push(order[j]!);
   }
-  return missing;
+  return missing ? new MissingFeatureError(missing) : undefined;
 }
 
 export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Prediction> {
@@ -106,13 +120,15 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
     const values = new Float32Array(task.indices.length * width);
     const rowOf: number[] = [];
     for (const i of task.indices) {
-      const missing = writeRow(records[i]!.value.features, order, values, rowOf.length * width);
-      if (missing) out.set(i, new MissingFeatureError(missing));
+      const problem = writeRow(records[i]!.value.features, order, values, rowOf.length * width);
+      if (problem) out.set(i, problem);
       else rowOf.push(i);
     }
     const used = (i: number) => Object.fromEntries(order.map((f) => [f, records[i]!.value.features[f]!]));
     try {
-      const scored = await scorer.scoreFlat(values.subarray(0, rowOf.length * width), rowOf.length);
+      const scored = await scorer.scoreFlat(values.subarray(0, rowOf.length * width), rowOf.length, {
+        finiteChecked: true,
+      });
       const latencyMs = scored.inferenceMs;
       rowOf.forEach((i, j) =>
         out.set(i, { score: scored.scores[j]!, model: scored.modelOf(j), latencyMs, features: used(i) }),
@@ -122,7 +138,9 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
       await Promise.all(
         rowOf.map(async (i, j) => {
           try {
-            const s = await scorer.scoreFlat(values.subarray(j * width, (j + 1) * width), 1);
+            const s = await scorer.scoreFlat(values.subarray(j * width, (j + 1) * width), 1, {
+              finiteChecked: true,
+            });
             out.set(i, {
               score: s.scores[0]!,
               model: s.modelOf(0),

@@ -3,9 +3,10 @@
  * worker-pool backends) and by a bare session.run on a prebuilt tensor of the same rows, same model, same
  * session options, in the same process. Runs are interleaved so load drift hits both sides alike.
  *
- * By default the scorer is called the way the score stage calls it: scoreFlat on one row-major
- * Float32Array (the stage writes feature values straight into one). api 'rows' measures score() on
- * per-row arrays instead, the older API kept for other callers.
+ * By default ('stage') the scorer is called the way the score stage calls it: scoreFlat on one row-major
+ * Float32Array that the stage filled after checking every value (finiteChecked), so the scorer checks
+ * only size and shape. 'flat' is the same call from a caller that did not check (the scorer scans every
+ * value); 'rows' is score() on per-row arrays, the older API kept for other callers.
  */
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
@@ -51,14 +52,14 @@ function bareSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
   });
 }
 
-export type ScorerApi = 'flat' | 'rows';
+export type ScorerApi = 'stage' | 'flat' | 'rows';
 
 export async function measureScorerOverhead(
   model: LoadableModel,
   backend: 'inline' | 'worker-pool',
   batch: number,
   iterations: number,
-  api: ScorerApi = 'flat',
+  api: ScorerApi = 'stage',
 ): Promise<OverheadFigures> {
   const { features, inputName, outputName } = model.metadata;
   const rows = sampleRows(features, batch);
@@ -85,9 +86,9 @@ export async function measureScorerOverhead(
         const start = process.hrtime.bigint();
         if (which === 'scorer') {
           const n =
-            api === 'flat'
-              ? (await scorer.scoreFlat(flat, batch)).scores.length
-              : (await scorer.score(rows)).length;
+            api === 'rows'
+              ? (await scorer.score(rows)).length
+              : (await scorer.scoreFlat(flat, batch, { finiteChecked: api === 'stage' })).scores.length;
           if (n !== batch) throw new Error(`scorer returned ${n} scores`);
         } else {
           const out = await session.run({ [inputName]: tensor }, [outputName]);
