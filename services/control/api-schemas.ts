@@ -172,3 +172,35 @@ export const stageChangeResponse = {
     auditSeq: { type: 'integer', description: 'Sequence number of the audit log record' },
   },
 } as const;
+
+export const experimentVersionQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { version: { type: 'integer', minimum: 1 } },
+} as const;
+
+const modelRef = {
+  type: 'object',
+  required: ['name', 'model'],
+  properties: {
+    name: NAME,
+    model: NAME,
+    stage: { enum: [...MODEL_STAGES] },
+    modelVersion: NAME,
+    weight: { type: 'number', minimum: 0, maximum: 1 },
+  },
+} as const;
+
+/** Shape only; the experiment store validates the meaning (weights sum to 1, unique names, ...). */
+export const experimentConfigBody = {
+  type: 'object',
+  required: ['salt', 'variants', 'shadows', 'reason'],
+  additionalProperties: false,
+  properties: {
+    salt: { type: 'string', minLength: 1, maxLength: 200 },
+    description: { type: 'string', maxLength: 2000 },
+    variants: { type: 'array', minItems: 1, items: { ...modelRef, required: ['name', 'model', 'weight'] } },
+    shadows: { type: 'array', items: modelRef },
+    reason,
+  },
+} as const;

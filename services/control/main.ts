@@ -9,6 +9,7 @@
 import { register as globalRegistry } from 'prom-client';
 import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
+import { FileExperimentStore } from '../../connectors/experiments/index.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
 import { createClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       },
       drift: clickhouse ? clickHouseDriftSource(clickhouse) : unconfiguredDriftSource,
       experiments: clickhouse ? clickHouseExperimentSource(clickhouse) : unconfiguredExperimentSource,
+      experimentConfigs: new FileExperimentStore(),
       // Promotions through the API publish lifecycle events, so running scoring topologies hot-swap.
       models: new FileModelRegistry({
         onLifecycleEvent: lifecycleEventPublisher(producer, { actor: 'control-api' }),

@@ -12,7 +12,14 @@ import {
   registerWhoAmIRoute,
 } from './api-routes.js';
 import { registerModelRoutes } from './model-routes.js';
-import type { DriftSource, ExperimentReportSource, ModelStageChanger } from './sources.js';
+import { registerExperimentConfigRoutes } from './experiment-config-routes.js';
+import type {
+  DriftSource,
+  ExperimentConfigStore,
+  ExperimentReportSource,
+  ModelStageChanger,
+} from './sources.js';
+import { unconfiguredExperimentConfigs } from './unconfigured-sources.js';
 import type { StatusDeps } from './status.js';
 import { registerWebRoutes } from './web-routes.js';
 
@@ -21,6 +28,8 @@ export interface ControlDeps {
   readonly drift: DriftSource;
   readonly experiments: ExperimentReportSource;
   readonly models: ModelStageChanger;
+  /** Versioned experiment configs; without it the routes answer 503. */
+  readonly experimentConfigs?: ExperimentConfigStore;
 }
 
 export async function createControlService(
@@ -39,6 +48,7 @@ export async function createControlService(
   registerStatusRoutes(app, deps.status);
   registerDriftRoutes(app, deps.drift);
   registerExperimentRoutes(app, deps.experiments);
+  registerExperimentConfigRoutes(app, deps.experimentConfigs ?? unconfiguredExperimentConfigs);
   registerModelRoutes(app, deps.models);
   registerWebRoutes(app);
   return app;

@@ -3,6 +3,7 @@
  * drift comes from ClickHouse, a test fixture or elsewhere; main.ts wires the real implementations.
  */
 import type { ModelStage } from '../../connectors/model-registry/model-metadata.js';
+import type { ExperimentConfig, ExperimentDraft } from '../../connectors/experiments/experiment-config.js';
 
 /** A topology the control plane reports on: its consumer group and source topics. */
 export interface TopologyInfo {
@@ -123,3 +124,11 @@ export class SourceUnavailableError extends Error {}
 
 /** Thrown by a source for a name it does not know; the API answers 404. */
 export class NotFoundError extends Error {}
+
+/** Versioned experiment configs (FileExperimentStore implements it): read, and save a new version. */
+export interface ExperimentConfigStore {
+  names(): Promise<string[]>;
+  versions(name: string): Promise<number[]>;
+  get(name: string, version?: number): Promise<ExperimentConfig>;
+  save(draft: ExperimentDraft): Promise<ExperimentConfig>;
+}

@@ -5,6 +5,7 @@
 import {
   SourceUnavailableError,
   type DriftSource,
+  type ExperimentConfigStore,
   type ExperimentReportSource,
   type TopologyProvider,
   type TopologyInfo,
@@ -18,6 +19,19 @@ export const unconfiguredDriftSource: DriftSource = {
         'drift series are not wired in this control service (needs the offline store)',
       ),
     ),
+};
+
+const noExperimentStore = () =>
+  Promise.reject(
+    new SourceUnavailableError(
+      'experiment configs are not wired in this control service (needs SLUICE_EXPERIMENT_DIR)',
+    ),
+  );
+export const unconfiguredExperimentConfigs: ExperimentConfigStore = {
+  names: noExperimentStore,
+  versions: noExperimentStore,
+  get: noExperimentStore,
+  save: noExperimentStore,
 };
 
 export const unconfiguredExperimentSource: ExperimentReportSource = {

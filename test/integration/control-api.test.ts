@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { FileExperimentStore } from '../../connectors/experiments/index.js';
 import { parseTokenList, verifyAuditLog } from '../../services/common/index.js';
 import { createControlService } from '../../services/control/server.js';
 import type { DriftSeries, ExperimentReport } from '../../services/control/sources.js';
@@ -82,6 +83,7 @@ describe('control API', () => {
         drift: inMemoryDrift({ fraud: [amountPsi] }),
         experiments: inMemoryReports([report]),
         models,
+        experimentConfigs: new FileExperimentStore({ root: path.join(dir, 'experiments') }),
       },
       {
         logger: pino({ level: 'silent' }),
@@ -202,6 +204,66 @@ describe('control API', () => {
     const text = await readFile(file, 'utf8');
     assert.ok(!text.includes(OPERATOR), 'the audit log must never contain a token');
     assert.equal((await verifyAuditLog(file)).ok, true);
+  });
+
+  it('saves experiment versions for operators only, validated and audited; lists and reads them', async () => {
+    const put = (body: unknown, token = OPERATOR) =>
+      app.inject({
+        method: 'PUT',
+        url: '/api/experiments/fraud-ab',
+        payload: body as object,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const draft = {
+      salt: 'v1',
+      variants: [
+        { name: 'champion', model: 'fraud', stage: 'champion', weight: 0.9 },
+        { name: 'challenger', model: 'fraud', stage: 'challenger', weight: 0.1 },
+      ],
+      shadows: [],
+      reason: 'start the A/B test',
+    };
+    assert.equal((await put(draft, VIEWER)).statusCode, 403, 'viewers cannot change experiments');
+    const first = await put(draft);
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(first.json().version, 1);
+    const bad = await put({
+      ...draft,
+      variants: [{ ...draft.variants[0], weight: 0.5 }],
+      reason: 'oops weights',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /weight/i);
+    const second = await put({
+      ...draft,
+      variants: [
+        { ...draft.variants[0], weight: 0.5 },
+        { ...draft.variants[1], weight: 0.5 },
+      ],
+      reason: 'even split',
+    });
+    assert.equal(second.json().version, 2);
+
+    assert.deepEqual((await get('/api/experiments')).json(), {
+      experiments: [{ name: 'fraud-ab', latest: 2 }],
+    });
+    assert.equal((await get('/api/experiments/fraud-ab')).json().variants[0].weight, 0.5);
+    assert.equal((await get('/api/experiments/fraud-ab?version=1')).json().variants[0].weight, 0.9);
+    assert.equal((await get('/api/experiments/nope')).statusCode, 404);
+
+    const lines = (await readFile(path.join(dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const sets = lines.filter((l) => l.action === 'experiment.set');
+    assert.deepEqual(
+      sets.map((l) => [l.actor, l.target, l.details.outcome]),
+      [
+        ['otto', 'experiment:fraud-ab@1', 'ok'],
+        ['otto', 'experiment:fraud-ab', 'failed'],
+        ['otto', 'experiment:fraud-ab@2', 'ok'],
+      ],
+    );
   });
 
   it('serves the page shell without a token, with a strict CSP', async () => {
