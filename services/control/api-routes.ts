@@ -64,7 +64,7 @@ export function registerWhoAmIRoute(app: FastifyInstance): void {
 }
 
 export function registerDriftRoutes(app: FastifyInstance, drift: DriftSource): void {
-  app.get<{ Querystring: { model: string; from?: string; to?: string } }>(
+  app.get<{ Querystring: { model: string; from?: string; to?: string; version?: string } }>(
     '/api/drift',
     {
       config: { role: 'viewer' },
@@ -82,7 +82,10 @@ export function registerDriftRoutes(app: FastifyInstance, drift: DriftSource): v
       if (to - from > MAX_DRIFT_RANGE_MS) {
         throw new HttpError(400, 'BAD_REQUEST', 'the range from..to may span at most 90 days; narrow it');
       }
-      const series = await fromSource(() => drift.series({ model: req.query.model, from, to }));
+      const { model, version } = req.query;
+      const series = await fromSource(() =>
+        drift.series({ model, from, to, ...(version !== undefined ? { version } : {}) }),
+      );
       return {
         model: req.query.model,
         from: new Date(from).toISOString(),

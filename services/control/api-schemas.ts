@@ -72,6 +72,7 @@ export const driftQuery = {
     model: NAME,
     from: { type: 'string', format: 'date-time', description: 'Default: 24 hours before `to`' },
     to: { type: 'string', format: 'date-time', description: 'Default: now' },
+    version: { ...NAME, description: 'Default: the versions active in the latest window of the range' },
   },
 } as const;
 

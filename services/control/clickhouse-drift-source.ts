@@ -51,6 +51,7 @@ export function clickHouseDriftSource(
         `SELECT modelVersion, target, feature, metric, value, threshold, sampleSize, breached, windowStart ` +
         `FROM ${table} FINAL WHERE model = ${quoteString(q.model)} ` +
         `AND windowStart >= ${Math.max(0, q.from)} AND windowStart < ${Math.max(0, q.to)} ` +
+        (q.version !== undefined ? `AND modelVersion = ${quoteString(q.version)} ` : '') +
         `ORDER BY modelVersion, target, feature, metric, windowStart`;
       let rows: Row[];
       try {
@@ -65,9 +66,35 @@ export function clickHouseDriftSource(
         }
         throw err;
       }
-      return toSeries(rows);
+      return toSeries(q.version !== undefined ? rows : activeVersions(rows));
     },
   };
+}
+
+/**
+ * Without a version asked for, the versions that have the range's latest window: what serves now (two
+ * under an A/B test), not every version ever deployed, whose charts would bury the current ones.
+ */
+function activeVersions(rows: readonly Row[]): Row[] {
+  const lastWindow = new Map<string, number>();
+  for (const r of rows) {
+    const start = Number(r.windowStart);
+    if (start > (lastWindow.get(r.modelVersion) ?? -Infinity)) lastWindow.set(r.modelVersion, start);
+  }
+  const latest = Math.max(...lastWindow.values());
+  return rows.filter((r) => lastWindow.get(r.modelVersion) === latest);
+}
+
+/**
+ * A missing-rate series without a threshold whose every window is 0 says "nothing missing"; it is left out
+ * of the charts (the rows stay in ClickHouse), so the features that do drift are not lost among them.
+ */
+function uneventful(series: { metric: string; threshold: number; points: readonly DriftPoint[] }): boolean {
+  return (
+    series.metric === 'missing_rate' &&
+    series.threshold === NO_THRESHOLD &&
+    series.points.every((p) => p.value === 0)
+  );
 }
 
 function toSeries(rows: readonly Row[]): DriftSeries[] {
@@ -95,5 +122,5 @@ function toSeries(rows: readonly Row[]): DriftSeries[] {
       breached: Number(r.breached) === 1,
     });
   }
-  return [...byName.values()];
+  return [...byName.values()].filter((s) => !uneventful(s));
 }

@@ -52,6 +52,8 @@ export interface DriftQuery {
   /** Window starts in [from, to), epoch ms. */
   readonly from: number;
   readonly to: number;
+  /** One model version; without it, the versions active in the latest window of the range. */
+  readonly version?: string;
 }
 
 export interface DriftPoint {

@@ -265,9 +265,24 @@ test(
       psiOf('2', 'amount').map((m) => m.value),
     );
     assert.ok(normalAmount.points.every((p) => !p.breached && p.value < 0.1));
-    assert.equal(find('isForeign@1', 'missing_rate')?.points.length, 2);
+    // Nothing was missing in these windows: those charts are left out (the rows stay in ClickHouse).
+    assert.equal(find('isForeign@1', 'missing_rate'), undefined);
     assert.equal(find('prediction@1', 'psi')?.points.length, 2);
-    assert.equal(series.length, 2 * 15);
+    assert.equal(series.filter((s) => s.metric === 'psi').length, 2 * 8);
+    const one = await clickHouseDriftSource(clickhouse).series({
+      model,
+      from: w0 - MIN,
+      to: w0 + 10 * MIN,
+      version: '2',
+    });
+    assert.deepEqual(
+      one.find((s) => s.feature === 'amount' && s.metric === 'psi')?.points,
+      shiftedAmount.points,
+    );
+    assert.ok(
+      one.every((s) => !s.feature.includes('@')),
+      'one version: plain feature names',
+    );
     assert.deepEqual(
       await clickHouseDriftSource(clickhouse).series({ model: 'no-such-model', from: 0, to: w0 }),
       [],
@@ -338,6 +353,10 @@ test(
         }),
         metric({ metric: 'MISSING_RATE', value: 0.02, threshold: null }),
         metric({ target: 'PREDICTION', feature: 'score', value: 0.01 }),
+        // Nothing missing and no threshold: not charted.
+        metric({ feature: 'country', metric: 'MISSING_RATE', value: 0, threshold: null }),
+        // A version retired before the range's latest window: shown only when asked for.
+        metric({ modelVersion: '0', windowStart: MIN, windowEnd: 2 * MIN, value: 0.4, breached: true }),
       ];
       await writer.write(rows);
       await writer.write(rows.slice(1, 2)); // a replayed window
@@ -367,6 +386,16 @@ test(
           ],
           ['prediction', 'psi', 0.2, [[3 * MIN, 0.01, 500, false]]],
         ],
+      );
+      const retired = await clickHouseDriftSource(client, { table }).series({
+        model: 'm',
+        from: 0,
+        to: 10 * MIN,
+        version: '0',
+      });
+      assert.deepEqual(
+        retired.map((s) => [s.feature, s.metric, s.points.map((p) => p.value)]),
+        [['amount', 'psi', [0.4]]],
       );
       const narrowed = await clickHouseDriftSource(client, { table }).series({
         model: 'm',

@@ -162,6 +162,8 @@ async function loadDrift() {
   $('drift-error').textContent = '';
   try {
     const q = new URLSearchParams({ model, from: from.toISOString(), to: to.toISOString() });
+    const version = $('drift-version').value.trim();
+    if (version) q.set('version', version);
     const drift = await api(`/api/drift?${q}`);
     charts.replaceChildren();
     if (drift.series.length === 0) charts.textContent = `No drift windows for ${model} in this range.`;
