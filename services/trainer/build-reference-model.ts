@@ -12,7 +12,12 @@ import type { ModelCandidate } from '../../connectors/model-registry/model-metad
 import { assertModelCandidate } from '../../connectors/model-registry/model-metadata.js';
 import { INPUT_NAME, OUTPUT_NAME } from './onnx/feature-metadata.js';
 import { buildLogisticRegressionOnnx } from './onnx/logistic-regression-onnx.js';
-import { evaluateClassifier, predictAll, trainLogisticRegression } from './logistic-regression.js';
+import {
+  classifierMetricsRecord,
+  evaluateClassifier,
+  predictAll,
+  trainLogisticRegression,
+} from './logistic-regression.js';
 import { buildReferenceProfile } from './reference-profile.js';
 import type { Dataset } from './synthetic-data.js';
 import { generateTxnRiskData, splitHoldout, TXN_RISK_FEATURES } from './synthetic-data.js';
@@ -60,17 +65,7 @@ export async function buildReferenceModel(options: BuildReferenceModelOptions): 
     outputName: OUTPUT_NAME,
     sha256: sha256Hex(bytes),
     referenceProfile: buildReferenceProfile(train, kinds, holdoutScores),
-    trainingMetrics: {
-      holdoutAuc: holdoutMetrics.auc,
-      holdoutLogLoss: holdoutMetrics.logLoss,
-      holdoutAccuracy: holdoutMetrics.accuracy,
-      holdoutPositiveRate: holdoutMetrics.positiveRate,
-      holdoutRows: holdoutMetrics.rows,
-      trainAuc: trainMetrics.auc,
-      trainLogLoss: trainMetrics.logLoss,
-      trainRows: trainMetrics.rows,
-      seed,
-    },
+    trainingMetrics: { ...classifierMetricsRecord(holdoutMetrics, trainMetrics), seed },
     trainingSetHash: datasetHash(train),
     featureViewVersions: { 'txn-risk-synthetic': `seed-${seed}` },
   };

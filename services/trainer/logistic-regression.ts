@@ -113,3 +113,20 @@ export function evaluateClassifier(scores: ArrayLike<number>, labels: ArrayLike<
     rows: n,
   };
 }
+
+/** What a model version records of its fit: holdout figures, and the training fit beside them. */
+export function classifierMetricsRecord(
+  holdout: ClassifierMetrics,
+  train: ClassifierMetrics,
+): Record<string, number> {
+  return {
+    holdoutAuc: holdout.auc,
+    holdoutLogLoss: holdout.logLoss,
+    holdoutAccuracy: holdout.accuracy,
+    holdoutPositiveRate: holdout.positiveRate,
+    holdoutRows: holdout.rows,
+    trainAuc: train.auc,
+    trainLogLoss: train.logLoss,
+    trainRows: train.rows,
+  };
+}

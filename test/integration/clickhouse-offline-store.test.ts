@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +24,7 @@ import {
   type ClickHouseClient,
   type Migration,
 } from '../../connectors/clickhouse/index.js';
+import { freePort } from '../support/free-port.js';
 
 const runId = randomUUID().slice(0, 8);
 const httpUrl = loadEndpoints().clickhouseHttpUrl;
@@ -254,14 +254,6 @@ for (const mode of modes) {
       assert.equal(writer.bufferedRows, 1, 'the failed row stays buffered');
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('clickhouse batch writer against an unreachable server', () => {

@@ -19,6 +19,7 @@ import {
   type OnlineFeatureRow,
   type RedisConnection,
 } from '../../connectors/redis/index.js';
+import { freePort } from '../support/free-port.js';
 
 const redisTarget = new URL(loadEndpoints().redisUrl);
 const REDIS_HOST = redisTarget.hostname;
@@ -32,14 +33,6 @@ function uniquePrefix(): string {
 async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
   const keys = await (redis as import('ioredis').Redis).keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

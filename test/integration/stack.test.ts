@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT, stackPaths } from '../../deploy/stack/paths.js';
 import { REGISTRY_ENTRY } from '../../deploy/stack/registry.js';
+import { freePort } from '../support/free-port.js';
 
 const CLI = path.join(REPO_ROOT, 'deploy', 'bin', 'sluice.js');
 const registryWritten = fs.existsSync(path.join(REPO_ROOT, REGISTRY_ENTRY));
@@ -48,14 +49,6 @@ function pidFiles(): Record<string, string> {
       return [f, `${fs.readFileSync(file, 'utf8').trim()}@${fs.statSync(file).mtimeMs}`];
     }),
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const explain = (run: Run) => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;

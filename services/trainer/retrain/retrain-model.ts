@@ -12,7 +12,13 @@ import type { ModelCandidate, ModelMetadata } from '../../../connectors/model-re
 import type { RetrainRequestRecord } from '../../../schemas/index.js';
 import { datasetHash, sha256Hex } from '../build-reference-model.js';
 import type { TrainOptions } from '../logistic-regression.js';
-import { evaluateClassifier, predictAll, rocAuc, trainLogisticRegression } from '../logistic-regression.js';
+import {
+  classifierMetricsRecord,
+  evaluateClassifier,
+  predictAll,
+  rocAuc,
+  trainLogisticRegression,
+} from '../logistic-regression.js';
 import { INPUT_NAME, OUTPUT_NAME } from '../onnx/feature-metadata.js';
 import { buildLogisticRegressionOnnx } from '../onnx/logistic-regression-onnx.js';
 import { buildReferenceProfile } from '../reference-profile.js';
@@ -163,15 +169,8 @@ export async function retrainModel(
     sha256: sha256Hex(bytes),
     referenceProfile: buildReferenceProfile(train, featureKinds(base), holdoutScores),
     trainingMetrics: {
-      holdoutAuc: holdoutMetrics.auc,
-      holdoutLogLoss: holdoutMetrics.logLoss,
-      holdoutAccuracy: holdoutMetrics.accuracy,
-      holdoutPositiveRate: holdoutMetrics.positiveRate,
-      holdoutRows: holdoutMetrics.rows,
+      ...classifierMetricsRecord(holdoutMetrics, trainMetrics),
       holdoutServedAuc: rocAuc(served.x, served.y),
-      trainAuc: trainMetrics.auc,
-      trainLogLoss: trainMetrics.logLoss,
-      trainRows: trainMetrics.rows,
       windowFrom: window.from,
       windowTo: window.to,
       rowsRead: set.rowsRead,
