@@ -6,6 +6,11 @@
  * same (atomic between batches: no row dropped or scored twice), a fresh scorer when it changed. A model
  * that fails verification (checksum, ONNX load, input shape, features the view lacks) is refused and the
  * slot keeps serving its current model.
+ *
+ * derive() builds the slots of a NEW experiment version from these: a slot whose model ref is unchanged is
+ * handed over with its running scorer (no reload, no cold start), the others are loaded and verified like
+ * open() does; if any cannot be served, nothing changes and the error says which slot and why. The old
+ * instance then only closes what it did not hand over.
  */
 import type { ModelMetadata, ModelStage } from '../../connectors/model-registry/model-metadata.js';
 import type { ExperimentConfig, ModelRef } from '../../connectors/experiments/index.js';
@@ -63,6 +68,8 @@ const errorCode = (err: unknown) =>
 export class ModelSlots {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Slots given to a derived instance: it owns (refreshes, closes) their scorers from then on. */
+  private readonly handedOver = new Set<Slot>();
 
   private constructor(
     readonly experiment: ExperimentConfig,
@@ -80,24 +87,7 @@ export class ModelSlots {
     const slots = new Map<string, Slot>();
     try {
       for (const { slot, shadow } of experimentSlots(experiment)) {
-        const version = await resolveVersion(source, slot);
-        if (version === undefined) {
-          throw new SlotConfigError(
-            `experiment ${experiment.name}@${experiment.version} slot ${slot.name} follows the ` +
-              `${slot.stage ?? 'champion'} of model ${slot.model}, but no version of ${slot.model} is in that ` +
-              'stage; register/promote one, or pin modelVersion in the experiment',
-          );
-        }
-        const model = await source.loadVerified(slot.model, version);
-        const scorer = await MicroBatchScorer.create(model, scorerOptions(options, slot.name));
-        slots.set(slot.name, {
-          ref: slot,
-          shadow,
-          scorer,
-          version,
-          features: model.metadata.features,
-          refused: new Set(),
-        });
+        slots.set(slot.name, await loadSlot(experiment, source, options, slot, shadow));
       }
     } catch (err) {
       await Promise.all([...slots.values()].map((s) => s.scorer.close()));
@@ -135,11 +125,60 @@ export class ModelSlots {
     return result;
   }
 
+  /**
+   * The slots of another version of the experiment, sharing the scorers of unchanged slots; serialised
+   * with refreshes. Throws (and leaves this instance as it was) when a slot of `experiment` cannot be
+   * served. Close this instance once nothing reads it any more: it closes only the slots not handed over.
+   */
+  derive(experiment: ExperimentConfig): Promise<ModelSlots> {
+    const run = () => this.deriveNow(experiment);
+    const result = this.chain.then(run, run);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.chain;
-    await Promise.all([...this.slots.values()].map((s) => s.scorer.close()));
+    const owned = [...this.slots.values()].filter((s) => !this.handedOver.has(s));
+    await Promise.all(owned.map((s) => s.scorer.close()));
+  }
+
+  private async deriveNow(experiment: ExperimentConfig): Promise<ModelSlots> {
+    if (this.closed) throw new SlotConfigError(`slots of ${this.experiment.name} are closed`);
+    const next = new Map<string, Slot>();
+    const kept: Slot[] = [];
+    const loaded: Slot[] = [];
+    let at = '';
+    try {
+      for (const { slot, shadow } of experimentSlots(experiment)) {
+        at = `slot ${slot.name} (${slot.model}@${slot.modelVersion ?? slot.stage ?? 'champion'})`;
+        const prev = this.slots.get(slot.name);
+        if (prev && !this.handedOver.has(prev) && prev.shadow === shadow && sameRef(prev.ref, slot)) {
+          next.set(slot.name, prev);
+          kept.push(prev);
+          continue;
+        }
+        const s = await loadSlot(experiment, this.source, this.options, slot, shadow);
+        loaded.push(s);
+        next.set(slot.name, s);
+      }
+    } catch (err) {
+      await Promise.all(loaded.map((s) => s.scorer.close()));
+      if (err instanceof SlotConfigError) throw err;
+      const code = errorCode(err);
+      throw Object.assign(
+        new SlotConfigError(
+          `experiment ${experiment.name}@${experiment.version} ${at} cannot be served (${code}): ` +
+            (err as Error).message,
+          { cause: err },
+        ),
+        { code },
+      );
+    }
+    for (const s of kept) this.handedOver.add(s);
+    return new ModelSlots(experiment, this.source, next, this.options);
   }
 
   private async refreshNow(model: string | undefined) {
@@ -147,6 +186,8 @@ export class ModelSlots {
     const refused: SlotRefusal[] = [];
     for (const [name, slot] of this.slots) {
       if (this.closed) break;
+      // A handed-over slot is refreshed by the instance that now owns it, never by two at once.
+      if (this.handedOver.has(slot)) continue;
       if (slot.ref.modelVersion !== undefined) continue;
       if (model !== undefined && slot.ref.model !== model) continue;
       let version: string | undefined;
@@ -196,6 +237,39 @@ export class ModelSlots {
     return refusal;
   }
 }
+
+/** Resolves, loads and verifies one slot's model; fails naming the slot and the fix. */
+async function loadSlot(
+  experiment: ExperimentConfig,
+  source: ModelSource,
+  options: ModelSlotsOptions,
+  slot: ModelRef,
+  shadow: boolean,
+): Promise<Slot> {
+  const where = `experiment ${experiment.name}@${experiment.version} slot ${slot.name}`;
+  let version: string | undefined;
+  try {
+    version = await resolveVersion(source, slot);
+  } catch (err) {
+    throw new SlotConfigError(`${where}: cannot list model ${slot.model}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (version === undefined) {
+    throw new SlotConfigError(
+      `${where} follows the ${slot.stage ?? 'champion'} of model ${slot.model}, but no version of ` +
+        `${slot.model} is in that stage; register/promote one, or pin modelVersion in the experiment`,
+    );
+  }
+  const model = await source.loadVerified(slot.model, version);
+  const scorer = await MicroBatchScorer.create(model, scorerOptions(options, slot.name));
+  return { ref: slot, shadow, scorer, version, features: model.metadata.features, refused: new Set() };
+}
+
+const sameRef = (a: ModelRef, b: ModelRef) =>
+  a.model === b.model &&
+  a.modelVersion === b.modelVersion &&
+  (a.modelVersion !== undefined || (a.stage ?? 'champion') === (b.stage ?? 'champion'));
 
 function scorerOptions(options: ModelSlotsOptions, slot: string): ScorerOptions {
   return { ...options.scorer, name: slot, availableFeatures: options.availableFeatures };

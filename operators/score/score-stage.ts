@@ -27,9 +27,28 @@ export interface SlotScorers {
   features(slot: string): readonly string[];
 }
 
-export interface ScoreStageOptions<T> {
+/** What one micro-batch routes and scores with: one experiment version, never mixed within a batch. */
+export interface ServingState {
   readonly router: Router;
   readonly slots: SlotScorers;
+}
+
+/** A state held by one micro-batch; release() tells the owner the batch no longer reads it. */
+export interface ServingLease {
+  readonly state: ServingState;
+  release(): void;
+}
+
+/** Hands out the current serving state; the owner may switch it between batches (experiment reload). */
+export interface ServingSource {
+  acquire(): ServingLease;
+}
+
+export interface ScoreStageOptions<T> {
+  /** A fixed router + slots, or `serving` for a state that can change between micro-batches. */
+  readonly router?: Router;
+  readonly slots?: SlotScorers;
+  readonly serving?: ServingSource;
   /** Id of the scored event (e.g. txnId); labels join on it. */
   readonly eventId: (event: T) => string;
   readonly monitor?: VariantMonitor;
@@ -96,8 +115,21 @@ function writeRow(
   return missing ? new MissingFeatureError(missing) : undefined;
 }
 
+function servingOf<T>(options: ScoreStageOptions<T>): ServingSource {
+  if (options.serving) return options.serving;
+  const { router, slots } = options;
+  if (!router || !slots) {
+    throw new Error(
+      'score() needs `serving`, or both `router` and `slots`; pass createRouter(...) and ModelSlots',
+    );
+  }
+  const lease: ServingLease = { state: { router, slots }, release() {} };
+  return { acquire: () => lease };
+}
+
 export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Prediction> {
-  const { router, slots, monitor } = options;
+  const { monitor } = options;
+  const serving = servingOf(options);
   const eventIdOf = (event: T): string => {
     try {
       return String(options.eventId(event) ?? '');
@@ -108,6 +140,7 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
 
   /** Scores the given records with one slot; failures are per record (the rest still get scores). */
   async function runTask(
+    slots: SlotScorers,
     task: Task,
     records: readonly StreamRecord<Enriched<T>>[],
   ): Promise<Map<number, SlotResult | Error>> {
@@ -159,6 +192,20 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
   }
 
   const make = (ctx: PartitionContext) => async (records: readonly StreamRecord<Enriched<T>>[]) => {
+    // Router and slots are read once, together, for the whole batch, and held until it is scored.
+    const lease = serving.acquire();
+    try {
+      return await scoreBatch(ctx, lease.state, records);
+    } finally {
+      lease.release();
+    }
+  };
+
+  async function scoreBatch(
+    ctx: PartitionContext,
+    { router, slots }: ServingState,
+    records: readonly StreamRecord<Enriched<T>>[],
+  ): Promise<RecordOutcome<Prediction>[]> {
     const routes: Route[] = records.map((r) => router.route(r.value.entity));
     const tasks = new Map<string, Task>();
     const add = (slot: string, shadow: boolean, i: number) => {
@@ -172,7 +219,7 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
     });
     const results = new Map<string, Map<number, SlotResult | Error>>();
     await Promise.all(
-      [...tasks.values()].map(async (task) => results.set(task.slot, await runTask(task, records))),
+      [...tasks.values()].map(async (task) => results.set(task.slot, await runTask(slots, task, records))),
     );
 
     return records.map((record, i): RecordOutcome<Prediction> => {
@@ -216,7 +263,7 @@ export function score<T>(options: ScoreStageOptions<T>): Stage<Enriched<T>, Pred
       }
       return out;
     });
-  };
+  }
 
   return microBatchStage(make, { maxBatch: options.maxBatch ?? 256, maxDelayMs: options.maxDelayMs ?? 2 });
 }

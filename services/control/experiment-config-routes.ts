@@ -1,7 +1,7 @@
 /**
  * Experiment configs over the API: list and read (viewer), save a new version (operator). Versions are
  * immutable; a save is validated by the store and audited with the caller's token name, whatever the
- * outcome. Running scoring workers pick a new version up when they restart.
+ * outcome. Running scoring workers switch to a new version within seconds (experiment-watcher.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import {

@@ -4,19 +4,23 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { ClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
-import type { ExperimentConfig } from '../../connectors/experiments/index.js';
+import { FileExperimentStore, type ExperimentConfig } from '../../connectors/experiments/index.js';
 import type { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
 import { createOnlineFeatureReader, type RedisConnection } from '../../connectors/redis/index.js';
 import type { RecordDecoder } from '../../operators/decode.js';
 import type { TxnEventRecord } from '../../schemas/index.js';
 import type { Logger } from 'pino';
 import { CARD_FEATURES_SOURCE } from '../features/views/source.js';
+import type { ExperimentSource } from './experiment-watcher.js';
 import { openScoring, type Scoring } from './scoring-topology.js';
 
 export interface ReferenceScoringOptions {
   readonly instanceId: string;
   readonly decoder: RecordDecoder<TxnEventRecord>;
   readonly experiment: ExperimentConfig;
+  /** Polled for newer versions of the experiment; default the FileExperimentStore of the environment. */
+  readonly experiments?: ExperimentSource;
+  readonly experimentPollMs?: number;
   readonly registry: FileModelRegistry;
   readonly redis: RedisConnection;
   readonly clickhouse?: ClickHouseClient;
@@ -32,6 +36,8 @@ export function referenceScoring(kafka: Kafka, o: ReferenceScoringOptions): Prom
     entity: (t) => t.cardId,
     eventId: (t) => t.txnId,
     experiment: o.experiment,
+    experimentStore: o.experiments ?? new FileExperimentStore(),
+    ...(o.experimentPollMs !== undefined ? { experimentPollMs: o.experimentPollMs } : {}),
     registry: o.registry,
     features: {
       reader: createOnlineFeatureReader(o.redis),

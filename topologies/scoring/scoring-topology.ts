@@ -5,8 +5,8 @@
  *          -> predictions topic + ClickHouse sluice.predictions
  *
  * plus what runs beside it in the worker: the model slots (one scorer per variant/shadow, shared by all
- * partitions), the lifecycle listener that hot-swaps them, and the guard rails that roll back a
- * misbehaving champion. openScoring() starts those and returns the topology for a TopologyWorker.
+ * partitions), the lifecycle listener that hot-swaps them, the experiment watcher that switches to a new
+ * experiment version without a restart, and the guard rails that roll back a misbehaving champion. openScoring() starts those and returns the topology for a TopologyWorker.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka, Producer } from 'kafkajs';
@@ -23,7 +23,6 @@ import { decode } from '../../operators/decode.js';
 import type { EnrichOptions } from '../../operators/enrich/enrich.js';
 import { enrich, servedFeatures } from '../../operators/enrich/enrich.js';
 import { keyBy } from '../../operators/key-by.js';
-import { createRouter } from '../../operators/route/router.js';
 import type { ScorerOptions } from '../../operators/score/micro-batch-scorer.js';
 import {
   ModelSlots,
@@ -37,10 +36,12 @@ import type { StreamRecord } from '../../schemas/stream.js';
 import { kafkaSource, topology, type Topology } from '../builder.js';
 import { ALERTS_TOPIC, kafkaAlertSink, type AlertSink } from './alerts.js';
 import { jsonLineAudit, type AuditSink } from './audit.js';
+import { ExperimentWatcher, type ExperimentSource } from './experiment-watcher.js';
 import { GuardRails, type GuardAction, type GuardRailConfig } from './guard-rails.js';
 import { startLifecycleListener, type LifecycleListener } from './lifecycle-listener.js';
 import { MODEL_LIFECYCLE_TOPIC } from './lifecycle-publisher.js';
 import { jsonPredictions, PREDICTIONS_TOPIC } from './prediction-serde.js';
+import { ServingExperiment, type ExperimentSwitch } from './serving-experiment.js';
 
 export interface ScoringOptions<T> {
   /** Topology (and consumer group) name; default 'scoring'. */
@@ -54,7 +55,12 @@ export interface ScoringOptions<T> {
   readonly entity: (event: T) => string | null | undefined;
   /** Event id stamped on predictions (labels join on it), e.g. the txnId. */
   readonly eventId: (event: T) => string;
+  /** The version served at start. */
   readonly experiment: ExperimentConfig;
+  /** Where newer versions of the experiment are saved (FileExperimentStore); omitted = never reloaded. */
+  readonly experimentStore?: ExperimentSource;
+  /** How often the store is polled for a newer version; default 5000 ms. */
+  readonly experimentPollMs?: number;
   readonly registry: ModelSource & { rollback(name: string, reason?: string): Promise<{ version: string }> };
   readonly features: Pick<EnrichOptions<T>, 'reader' | 'view' | 'online' | 'event' | 'fromEvent'>;
   readonly predictionsTopic?: string;
@@ -77,6 +83,8 @@ export interface ScoringOptions<T> {
   readonly onSwap?: (change: SlotChange) => void;
   readonly onRefused?: (refusal: SlotRefusal) => void;
   readonly onGuardAction?: (action: GuardAction) => void;
+  readonly onExperimentSwitch?: (change: ExperimentSwitch) => void;
+  readonly onExperimentRefused?: (version: number, err: Error) => void;
 }
 
 /**
@@ -89,7 +97,12 @@ export const SCORING_MICRO_BATCH_DELAYS = { enrichMs: 0, scoreMs: 0, scorerMs: 1
 
 export interface Scoring {
   readonly topology: Topology;
+  /** The slots of the experiment version served now (they change when a new version is switched to). */
   readonly slots: ModelSlots;
+  /** The experiment version served now. */
+  readonly experiment: ExperimentConfig;
+  /** Switches to a newer version at once (the watcher does this on its own every poll interval). */
+  reloadExperiment(): Promise<'unchanged' | 'switched' | 'refused'>;
   readonly monitor: VariantMonitor;
   readonly guardRails: GuardRails | undefined;
   /** Stops the listener and guard rails and closes the scorers; stop the TopologyWorker first. */
@@ -125,6 +138,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
       .catch((err: unknown) => logger.error({ err }, 'could not produce alert'));
 
   let slots: ModelSlots | undefined;
+  let serving: ServingExperiment | undefined;
   let listener: LifecycleListener | undefined;
   try {
     listener = await startLifecycleListener(kafka, {
@@ -151,7 +165,8 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
         });
       },
       onEvent: async (event) => {
-        await slots?.refresh(event.model);
+        // The slots of the version served now; a switch re-reads the registry itself afterwards.
+        await (serving?.slots ?? slots)?.refresh(event.model);
       },
       onError: (err) => logger.error({ err }, 'lifecycle event handling failed'),
     });
@@ -161,8 +176,8 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
     throw err;
   }
   const opened = slots as unknown as ModelSlots;
+  const active = (serving = new ServingExperiment(opened, name));
   const monitor = new VariantMonitor(o.monitorWindowRows ?? 2000);
-  const router = createRouter(o.experiment);
 
   const sinks: Sink<Prediction>[] = [
     kafkaSink<Prediction>({
@@ -184,8 +199,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
           logger.warn({ err: err.message, attempt }, 'online feature read failed; retrying'),
       }),
       score<T>({
-        router,
-        slots: opened,
+        serving: active,
         eventId: o.eventId,
         monitor,
         maxBatch: o.scoreBatch,
@@ -201,7 +215,11 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
       experiment: o.experiment,
       guards: o.guards,
       monitor,
-      slots: opened,
+      // Always the slots of the version served now.
+      slots: {
+        slotRef: (slot) => active.slots.slotRef(slot),
+        refresh: (model) => active.slots.refresh(model),
+      },
       registry: o.registry,
       audit: o.audit ?? jsonLineAudit(),
       alerts,
@@ -216,15 +234,55 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
     guardRails.start();
   }
 
+  const watcher = o.experimentStore
+    ? new ExperimentWatcher({
+        store: o.experimentStore,
+        target: active,
+        intervalMs: o.experimentPollMs,
+        onSwitched: (next, change) => {
+          logger.info(change, `experiment switched to version ${next.version}`);
+          o.onExperimentSwitch?.(change as ExperimentSwitch);
+        },
+        onRefused: (next, err) => {
+          const message =
+            `experiment ${next.name} version ${next.version} refused; version ${active.experiment.version} ` +
+            `keeps serving. ${err.message}. Fix it, then save the experiment again (a new version).`;
+          logger.error({ err, version: next.version }, message);
+          void alerts
+            .send({
+              dedupKey: `experiment-refused:${next.name}@${next.version}`,
+              kind: 'MODEL_LIFECYCLE',
+              severity: 'WARNING',
+              title: `Experiment ${next.name}@${next.version} refused`,
+              message,
+              model: null,
+              modelVersion: null,
+              labels: { topology: name, experiment: next.name, experimentVersion: String(next.version) },
+            })
+            .catch((e: unknown) => logger.error({ err: e }, 'could not produce alert'));
+          o.onExperimentRefused?.(next.version, err);
+        },
+        onPollError: (err) => logger.warn({ err }, 'experiment poll failed; retrying next interval'),
+      })
+    : undefined;
+  watcher?.start();
+
   return {
     topology: t,
-    slots: opened,
+    get slots() {
+      return active.slots;
+    },
+    get experiment() {
+      return active.experiment;
+    },
+    reloadExperiment: async () => (watcher ? watcher.poll() : 'unchanged'),
     monitor,
     guardRails,
     async stop() {
+      await watcher?.stop();
       await guardRails?.stop();
       await listener?.stop();
-      await opened.close();
+      await active.close();
       await producer.disconnect().catch(() => undefined);
     },
   };

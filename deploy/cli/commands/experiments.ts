@@ -38,7 +38,11 @@ export function registerExperimentsCommands(program: Command): void {
       'JSON: { name, salt, variants: [{ name, model, stage?|modelVersion?, weight }], shadows: [...] }',
     )
     .option('--actor <name>', 'who, for the audit log (default $SLUICE_ACTOR or the OS user)')
-    .addHelpText('after', '\nRunning scoring workers pick the new version up when they restart.')
+    .addHelpText(
+      'after',
+      '\nRunning scoring workers switch to the new version within a few seconds (a version whose models\n' +
+        'cannot be loaded is refused with an alert, and the current one keeps serving).',
+    )
     .action(async (file: string, opts: { actor?: string }) => {
       const draft = JSON.parse(await readFile(file, 'utf8')) as ExperimentDraft;
       const saved = await new FileExperimentStore().save(draft);
