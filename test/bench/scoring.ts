@@ -84,7 +84,12 @@ function overheadFigure(f: OverheadFigures): Figure {
   };
 }
 
-function loadFigures(r: ScoringLoadFigures, rawRate: number, rate: number): Figure[] {
+/** Runs per tuning; the one with the median p99 is reported. */
+const LOAD_RUNS = 3;
+
+type RepeatedLoad = ScoringLoadFigures & { readonly allAppendP99: readonly number[] };
+
+function loadFigures(r: RepeatedLoad, rawRate: number, rate: number): Figure[] {
   const tag = r.tuning.label;
   const p99Met = r.appendP99 <= P99_TARGET_MS;
   return [
@@ -108,7 +113,9 @@ function loadFigures(r: ScoringLoadFigures, rawRate: number, rate: number): Figu
       unit: 'ms',
       baseline: { name: 'event produce -> appended (Kafka floor)', value: r.floorP99 },
       target: `<= ${P99_TARGET_MS} ms`,
-      note: p99Met ? 'met' : 'not met',
+      note:
+        `${p99Met ? 'met' : 'not met'}; median of ${r.allAppendP99.length} runs, whose p99s were ` +
+        `${r.allAppendP99.map((v) => `${v} ms`).join(', ')}`,
     },
     {
       metric: `event -> prediction visible to a read_committed consumer, p99, ${tag}`,
@@ -137,11 +144,18 @@ export async function benchScoring(options: ScoringBenchOptions = {}): Promise<S
       // The same inline call from a caller that did not check its values: the scorer scans them all.
       overhead.push(await measureScorerOverhead(model, 'inline', batch, iterations, 'flat'));
     }
-    const loads: ScoringLoadFigures[] = [];
+    const loads: RepeatedLoad[] = [];
     for (const tuning of tunings()) {
-      const r = await scoringUnderLoad(kafka, { rate, seconds, partitions: 2, cards: 20_000, tuning });
-      sourceTopics.push(r.sourceTopic);
-      loads.push(r);
+      // p99 of one 10 s run moves with whatever else the 2 cores do (the broker, chdb's background merges
+      // left by the feature-store section): three runs, the median one reported, all three listed.
+      const runs: ScoringLoadFigures[] = [];
+      for (let i = 0; i < LOAD_RUNS; i++) {
+        const r = await scoringUnderLoad(kafka, { rate, seconds, partitions: 2, cards: 20_000, tuning });
+        sourceTopics.push(r.sourceTopic);
+        runs.push(r);
+      }
+      const sorted = [...runs].sort((a, b) => a.appendP99 - b.appendP99);
+      loads.push({ ...sorted[Math.floor(sorted.length / 2)]!, allAppendP99: runs.map((r) => r.appendP99) });
     }
     const rawRate = await rawConsumeRate(kafka, loads[0]!.sourceTopic, loads[0]!.sent);
     const [lrInline] = overhead;
@@ -162,7 +176,7 @@ export async function benchScoring(options: ScoringBenchOptions = {}): Promise<S
         'latency "visible" = the time a read_committed consumer in the child received it minus `ts`. Both ' +
         'exclude the first second (warm-up). The floor is the same measure for the event itself (source ' +
         'topic in LogAppendTime): what any Kafka-to-Kafka hop pays. events/s = served predictions / (last ' +
-        'prediction append - first event send). The raw consume ceiling reads the first run\u2019s source topic.',
+        'prediction append - first event send). Each tuning runs three times; the run with the median p99 is reported and the three p99s are listed. The raw consume ceiling reads the first run\u2019s source topic.',
       analysis:
         `The scorer is measured on the path the score stage uses (scoreFlat: one Float32Array per call; a ` +
         'full batch at an idle scorer runs at once, without queue or timer, and the inline backend reads ' +
