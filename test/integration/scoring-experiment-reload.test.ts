@@ -61,6 +61,8 @@ test('a new experiment version is served without a restart', { timeout: 180_000 
   const { scoring, worker } = await startScoring(kafka, f, v1.name, {
     experimentStore: f.experiments,
     experimentPollMs: 200,
+    // A guard without a variant covers every served variant, also those a new version adds.
+    guards: [{ maxErrorRate: 0.5, minSamples: 1_000_000 }],
     onExperimentSwitch: (c) => switches.push(c.to),
   });
   const group = scoring.topology.name;
@@ -71,6 +73,7 @@ test('a new experiment version is served without a restart', { timeout: 180_000 
   try {
     assert.equal(scoring.experiment.version, 1);
     assert.equal(await gauge(), 1);
+    assert.deepEqual(scoring.guardRails?.guardedVariants, ['A']);
     await produce(kafka, f.topics.source, txnMessages(txns.slice(0, BEFORE)));
     await waitForCommitted(kafka, group, f.topics.source, BEFORE, 60_000);
 
@@ -89,6 +92,12 @@ test('a new experiment version is served without a restart', { timeout: 180_000 
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(scoring.experiment.version, 2);
+    // The guard rails are re-armed once the switch is reported (the gauge moves a moment earlier).
+    while (switches.length === 0) {
+      assert.ok(Date.now() < deadline, 'the switch was never reported');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(scoring.guardRails?.guardedVariants, ['A', 'B'], 'the new variant is guarded too');
     assert.deepEqual(Object.keys(scoring.slots.current()).sort(), ['A', 'B']);
 
     await produce(kafka, f.topics.source, txnMessages(txns.slice(BEFORE)));

@@ -99,6 +99,11 @@ export class GuardRails {
     }
   }
 
+  /** The variants being guarded, in the order their guards were given. */
+  get guardedVariants(): string[] {
+    return [...new Set(this.armed.map((a) => a.variant))];
+  }
+
   start(): void {
     const ms = this.o.intervalMs ?? 1000;
     this.timer = setInterval(() => {

@@ -209,11 +209,28 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
     )
     .to(...sinks);
 
-  let guardRails: GuardRails | undefined;
-  if (o.guards?.length) {
-    guardRails = new GuardRails({
-      experiment: o.experiment,
-      guards: o.guards,
+  /**
+   * Guard rails for an experiment version; unnamed guards cover every served variant. At start a guard
+   * naming a variant the experiment lacks is a configuration error (GuardRails says which); after a switch
+   * such a guard is skipped with a warning, since the operator changed the experiment, not the guards.
+   */
+  const armGuardRails = (experiment: ExperimentConfig, afterSwitch: boolean): GuardRails | undefined => {
+    const served = new Set(experiment.variants.map((v) => v.name));
+    const guards = (o.guards ?? []).filter(
+      (g) => !afterSwitch || g.variant === undefined || served.has(g.variant),
+    );
+    for (const g of o.guards ?? []) {
+      if (afterSwitch && g.variant !== undefined && !served.has(g.variant)) {
+        logger.warn(
+          { variant: g.variant, version: experiment.version },
+          'guard rail skipped: variant not served',
+        );
+      }
+    }
+    if (guards.length === 0) return undefined;
+    const rails = new GuardRails({
+      experiment,
+      guards,
       monitor,
       // Always the slots of the version served now.
       slots: {
@@ -231,8 +248,10 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
       },
       onError: (err) => logger.error({ err }, 'guard rail evaluation failed'),
     });
-    guardRails.start();
-  }
+    rails.start();
+    return rails;
+  };
+  let guardRails = armGuardRails(o.experiment, false);
 
   const watcher = o.experimentStore
     ? new ExperimentWatcher({
@@ -241,6 +260,10 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
         intervalMs: o.experimentPollMs,
         onSwitched: (next, change) => {
           logger.info(change, `experiment switched to version ${next.version}`);
+          // The new version may serve other variants: guard those (the old rails finish their round first).
+          const retired = guardRails;
+          guardRails = armGuardRails(next, true);
+          void retired?.stop();
           o.onExperimentSwitch?.(change as ExperimentSwitch);
         },
         onRefused: (next, err) => {
@@ -277,7 +300,9 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
     },
     reloadExperiment: async () => (watcher ? watcher.poll() : 'unchanged'),
     monitor,
-    guardRails,
+    get guardRails() {
+      return guardRails;
+    },
     async stop() {
       await watcher?.stop();
       await guardRails?.stop();
