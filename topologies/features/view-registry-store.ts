@@ -9,6 +9,7 @@
  * change log the control service can follow (the built-in schema registry stores its subjects the same way).
  */
 import type { Kafka } from 'kafkajs';
+import { readToEnd } from '../../connectors/kafka/read-to-end.js';
 import { ensureTopics } from '../../connectors/kafka/topics.js';
 import { describeView, type FeatureViewDescriptor } from './feature-view.js';
 
@@ -30,70 +31,38 @@ export interface RegisterReport {
 
 export const registryKey = (d: Pick<FeatureViewDescriptor, 'name' | 'version'>) => `${d.name}@${d.version}`;
 
-async function readToEnd(
+/** The registry as it stands: the latest record per key of the compacted topic, read to its end. */
+async function readRegistry(
   kafka: Kafka,
   topic: string,
   timeoutMs: number,
 ): Promise<Map<string, RegisteredView>> {
   const admin = kafka.admin();
   await admin.connect();
-  let ends: { partition: number; high: string; low: string }[];
   try {
     await ensureTopics(admin, [{ topic, numPartitions: 1, compacted: true }]);
-    ends = await admin.fetchTopicOffsets(topic);
   } finally {
     await admin.disconnect();
   }
   const out = new Map<string, RegisteredView>();
-  const pending = new Map(
-    ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]),
+  await readToEnd(
+    kafka,
+    topic,
+    (_partition, message) => {
+      const key = message.key?.toString('utf8');
+      if (key === undefined) return;
+      if (message.value === null) {
+        out.delete(key);
+        return;
+      }
+      try {
+        out.set(key, JSON.parse(message.value.toString('utf8')) as RegisteredView);
+      } catch {
+        // A record we cannot read is skipped, not fatal: the registry stays listable.
+      }
+    },
+    { timeoutMs, groupPrefix: 'sluice-feature-views-reader' },
   );
-  if (pending.size === 0) return out;
-  // A throwaway group that never commits: reading the registry leaves no offsets behind to go stale.
-  const consumer = kafka.consumer({
-    groupId: `sluice-feature-views-reader-${process.pid}-${Date.now()}`,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`reading ${topic} did not reach its end within ${timeoutMs} ms; is Kafka healthy?`),
-          ),
-        timeoutMs,
-      );
-      consumer
-        .subscribe({ topic, fromBeginning: true })
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              const key = message.key?.toString('utf8');
-              if (key !== undefined) {
-                if (message.value === null) out.delete(key);
-                else {
-                  try {
-                    out.set(key, JSON.parse(message.value.toString('utf8')) as RegisteredView);
-                  } catch {
-                    // A record we cannot read is skipped, not fatal: the registry stays listable.
-                  }
-                }
-              }
-              if (BigInt(message.offset) + 1n >= (pending.get(partition) ?? 0n)) pending.delete(partition);
-              if (pending.size === 0) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          }),
-        )
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
   return out;
 }
 
@@ -106,7 +75,7 @@ export class FeatureViewRegistry {
 
   /** Every registered version, keyed by `name@version`. */
   all(): Promise<Map<string, RegisteredView>> {
-    return readToEnd(this.kafka, this.topic, this.timeoutMs);
+    return readRegistry(this.kafka, this.topic, this.timeoutMs);
   }
 
   /** The versions of one view, oldest registration first. */
