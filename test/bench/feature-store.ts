@@ -2,7 +2,7 @@
  * Feature store (issue 4): online writes and reads on Redis and offline inserts on ClickHouse (embedded
  * chdb and the HTTP server), each beside a baseline measured on the same server in the same run.
  */
-import { spawn } from 'node:child_process';
+import { runJsonChild } from './json-child.js';
 import { createClickHouseClient } from '../../connectors/clickhouse/index.js';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { measureClickHouseInserts, type ClickHouseInsertRates } from './clickhouse-insert-rate.js';
@@ -26,27 +26,7 @@ const ROUNDS = 3;
 
 /** Runs the chdb measurement in its own process (chdb allows one data folder per process). */
 function chdbInsertRates(rows: number, rounds: number, maxRows: number): Promise<ClickHouseInsertRates> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/bench/chdb-insert-child.ts', String(rows), String(rounds), String(maxRows)],
-      { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        resolve(JSON.parse(line) as ClickHouseInsertRates);
-      } catch (e) {
-        reject(new Error(`chdb insert bench failed (${(e as Error).message}): ${err.slice(-1000)}`));
-      }
-    });
-  });
+  return runJsonChild('test/bench/chdb-insert-child.ts', [String(rows), String(rounds), String(maxRows)]);
 }
 
 async function httpInsertRates(url: string, rows: number, rounds: number, maxRows: number) {

@@ -8,7 +8,7 @@
  * broker appended it; minus the event's produce time (its `ts`, which the topology uses as event time and
  * copies into the prediction) that is the event -> prediction latency on the log.
  */
-import { spawn } from 'node:child_process';
+import { runJsonChild } from './json-child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,25 +88,7 @@ const EVENT = [
 ];
 
 function runLoadChild(args: string[]): Promise<PacedLoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/paced-load-child.ts', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as PacedLoadResult);
-      } catch (e) {
-        reject(new Error(`paced load child failed (${(e as Error).message}): ${err.slice(-1000)}`));
-      }
-    });
-  });
+  return runJsonChild('test/bench/paced-load-child.ts', args, { KAFKAJS_NO_PARTITIONER_WARNING: '1' });
 }
 
 async function writeOnlineFeatures(redis: Redis, prefix: string, view: string, cards: number) {
