@@ -4,7 +4,7 @@
  * names unique), so a bad config is refused when it is saved, not when the first event is routed.
  */
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import { schemaProblems } from '../schema-problems.js';
 
 /** Which registry version a slot scores with when it is not pinned to a version. */
 export const FOLLOWABLE_STAGES = ['champion', 'challenger', 'shadow'] as const;
@@ -99,9 +99,6 @@ export class InvalidExperimentError extends Error {
   }
 }
 
-const describe = (errors: ErrorObject[] | null | undefined) =>
-  (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
-
 /** Weights are compared with a small tolerance so 0.1 + 0.2 + 0.7 is accepted. */
 const WEIGHT_TOLERANCE = 1e-9;
 
@@ -123,13 +120,13 @@ function crossCheck(d: ExperimentDraft): string[] {
 }
 
 export function assertExperimentDraft(value: unknown, where: string): asserts value is ExperimentDraft {
-  if (!validateDraft(value)) throw new InvalidExperimentError(where, describe(validateDraft.errors));
+  if (!validateDraft(value)) throw new InvalidExperimentError(where, schemaProblems(validateDraft.errors));
   const problems = crossCheck(value as unknown as ExperimentDraft);
   if (problems.length) throw new InvalidExperimentError(where, problems);
 }
 
 export function assertExperimentConfig(value: unknown, where: string): asserts value is ExperimentConfig {
-  if (!validateConfig(value)) throw new InvalidExperimentError(where, describe(validateConfig.errors));
+  if (!validateConfig(value)) throw new InvalidExperimentError(where, schemaProblems(validateConfig.errors));
   const problems = crossCheck(value as unknown as ExperimentDraft);
   if (problems.length) throw new InvalidExperimentError(where, problems);
 }

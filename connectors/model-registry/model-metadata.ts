@@ -3,7 +3,7 @@
  * is the contract with drift detection: live windows bin features on exactly these edges.
  */
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import { schemaProblems } from '../schema-problems.js';
 
 export const MODEL_STAGES = ['shadow', 'challenger', 'champion', 'archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
@@ -163,9 +163,6 @@ export class InvalidModelMetadataError extends Error {
   }
 }
 
-const describe = (errors: ErrorObject[] | null | undefined): string[] =>
-  (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
-
 /** Checks the schema plus what a schema cannot say: every feature has a reference profile entry. */
 function crossCheck(m: ModelCandidate): string[] {
   const missing = m.features.filter((f) => !(f in m.referenceProfile.features));
@@ -174,14 +171,14 @@ function crossCheck(m: ModelCandidate): string[] {
 
 export function assertModelCandidate(value: unknown, where: string): asserts value is ModelCandidate {
   if (!validateCandidateSchema(value))
-    throw new InvalidModelMetadataError(where, describe(validateCandidateSchema.errors));
+    throw new InvalidModelMetadataError(where, schemaProblems(validateCandidateSchema.errors));
   const problems = crossCheck(value as unknown as ModelCandidate);
   if (problems.length) throw new InvalidModelMetadataError(where, problems);
 }
 
 export function assertModelMetadata(value: unknown, where: string): asserts value is ModelMetadata {
   if (!validateMetadataSchema(value))
-    throw new InvalidModelMetadataError(where, describe(validateMetadataSchema.errors));
+    throw new InvalidModelMetadataError(where, schemaProblems(validateMetadataSchema.errors));
   const problems = crossCheck(value as unknown as ModelCandidate);
   if (problems.length) throw new InvalidModelMetadataError(where, problems);
 }

@@ -1,8 +1,25 @@
 /** Parses an alert from the alerts topic (JSON of the Avro Alert record), saying what is wrong if it is not one. */
-import type { AlertRecord } from '../../schemas/index.js';
-import { SEVERITIES } from './webhook-config.js';
+import { Ajv } from 'ajv';
+import { schemaProblems } from '../../connectors/schema-problems.js';
+import { AlertKindSymbols, AlertSeveritySymbols, type AlertRecord } from '../../schemas/index.js';
 
-const KINDS = ['DRIFT', 'RETRAIN', 'MODEL_LIFECYCLE', 'PIPELINE'];
+const nonEmpty = { type: 'string', minLength: 1 };
+const validateAlert = new Ajv({ allErrors: true }).compile({
+  type: 'object',
+  required: ['alertId', 'dedupKey', 'kind', 'severity', 'title', 'message', 'ts'],
+  properties: {
+    alertId: nonEmpty,
+    dedupKey: nonEmpty,
+    kind: { enum: [...AlertKindSymbols] },
+    severity: { enum: [...AlertSeveritySymbols] },
+    title: nonEmpty,
+    message: nonEmpty,
+    model: { type: ['string', 'null'] },
+    modelVersion: { type: ['string', 'null'] },
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    ts: { type: 'integer', minimum: 0, description: 'epoch milliseconds' },
+  },
+});
 
 export class AlertRecordError extends Error {
   override readonly name = 'AlertRecordError';
@@ -14,19 +31,10 @@ export function parseAlert(value: Buffer | null): AlertRecord {
   try {
     parsed = JSON.parse(value.toString('utf8'));
   } catch (err) {
-    throw new AlertRecordError(`not JSON: ${(err as Error).message}`);
+    throw new AlertRecordError(`not JSON: ${(err as Error).message}`, { cause: err });
   }
-  const a = parsed as Partial<AlertRecord> | null;
-  if (!a || typeof a !== 'object') throw new AlertRecordError('not a JSON object');
-  const problems: string[] = [];
-  for (const field of ['alertId', 'dedupKey', 'title', 'message'] as const) {
-    if (typeof a[field] !== 'string' || a[field] === '') problems.push(`${field} must be a non-empty string`);
+  if (!validateAlert(parsed)) {
+    throw new AlertRecordError(schemaProblems(validateAlert.errors, '(alert)').join('; '));
   }
-  if (!SEVERITIES.includes(a.severity as AlertRecord['severity'])) {
-    problems.push(`severity must be one of ${SEVERITIES.join(', ')}`);
-  }
-  if (!KINDS.includes(a.kind as string)) problems.push(`kind must be one of ${KINDS.join(', ')}`);
-  if (!Number.isSafeInteger(a.ts)) problems.push('ts must be epoch milliseconds');
-  if (problems.length > 0) throw new AlertRecordError(problems.join('; '));
-  return { model: null, modelVersion: null, labels: {}, ...a } as AlertRecord;
+  return { model: null, modelVersion: null, labels: {}, ...(parsed as Partial<AlertRecord>) } as AlertRecord;
 }

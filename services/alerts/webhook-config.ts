@@ -6,9 +6,10 @@
  *   SLUICE_WEBHOOK_MIN_SEVERITY    INFO | WARNING | CRITICAL (default WARNING)
  */
 import { readFileSync } from 'node:fs';
-import type { AlertSeverity } from '../../schemas/index.js';
+import { AlertSeveritySymbols, type AlertSeverity } from '../../schemas/index.js';
 
-export const SEVERITIES: readonly AlertSeverity[] = ['INFO', 'WARNING', 'CRITICAL'];
+/** Lowest first: the Alert schema lists its severities in rising order. */
+export const SEVERITIES: readonly AlertSeverity[] = AlertSeveritySymbols;
 /** Shorter secrets are guessable; 32 hex characters = 128 bits. */
 const MIN_SECRET_LENGTH = 32;
 

@@ -4,7 +4,7 @@
  * so a producer on a newer schema version does not send every request to the dead-letter topic.
  */
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import { schemaProblems } from '../../../connectors/schema-problems.js';
 import type { RetrainRequestRecord } from '../../../schemas/index.js';
 import { DriftMetricKindSymbols, RetrainTriggerSymbols } from '../../../schemas/index.js';
 
@@ -54,24 +54,12 @@ export class RetrainRequestError extends Error {
   }
 }
 
-const describe = (errors: ErrorObject[] | null | undefined): string =>
-  (errors ?? [])
-    .map((e) => {
-      const where = e.instancePath || '(record)';
-      const allowed =
-        e.keyword === 'enum'
-          ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`
-          : '';
-      return `${where} ${e.message ?? 'is invalid'}${allowed}`;
-    })
-    .join('; ');
-
 /** Validates an already-decoded value; throws RetrainRequestError naming every problem found. */
 export function validateRetrainRequest(value: unknown): RetrainRequestRecord {
   if (!validateRecord(value)) {
     throw new RetrainRequestError(
       'INVALID_RETRAIN_REQUEST',
-      `retrain request is invalid: ${describe(validateRecord.errors)}`,
+      `retrain request is invalid: ${schemaProblems(validateRecord.errors, '(record)').join('; ')}`,
     );
   }
   const v = value as Partial<RetrainRequestRecord> & Record<string, unknown>;
