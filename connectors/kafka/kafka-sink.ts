@@ -20,13 +20,20 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
     async open(env) {
       return {
         async write(records) {
-          const messages: Message[] = await Promise.all(
-            records.map(async (r) => ({
+          const messages: Message[] = [];
+          // Synchronous serializers (JSON) stay off the promise path: a promise per record is pure overhead.
+          let pending: Promise<void>[] | undefined;
+          for (const r of records) {
+            const value = options.serialize(r);
+            const message: Message = {
               key: options.key ? options.key(r) : r.key,
-              value: await options.serialize(r),
+              value: value instanceof Promise ? null : value,
               timestamp: String(r.eventTime),
-            })),
-          );
+            };
+            messages.push(message);
+            if (value instanceof Promise) (pending ??= []).push(value.then((v) => void (message.value = v)));
+          }
+          if (pending) await Promise.all(pending);
           // One request per ~512 KiB keeps each produce request under the broker's default 1 MiB limit.
           for (const chunk of chunksBySize(messages, 512 * 1024)) {
             await env.producer.send({ topic: options.topic, acks: -1, messages: chunk });

@@ -1,5 +1,4 @@
 import type { FixedWindows } from './assigner.js';
-import { fixedWindowsContaining } from './hopping.js';
 import type { ClosedWindow, LateInfo, StrategyContext, WindowStrategy } from './strategy.js';
 
 /**
@@ -13,14 +12,22 @@ export function fixedStrategy<In, Acc>(
   const closeAt = (start: number): number => start + assigner.size + grace;
   return {
     add(key, eventTime, input, stamp, watermark): LateInfo | null {
-      const windows = fixedWindowsContaining(assigner, eventTime);
-      const open = windows.filter((w) => closeAt(w.start) > watermark);
-      if (open.length === 0) return { eventTime, watermark, closedAt: closeAt(windows[0]!.start) };
-      for (const { start } of open) {
+      // The windows containing eventTime, latest start first (as fixedWindowsContaining lists them), without
+      // allocating them: this runs once per record. Earlier starts close earlier, so the first closed
+      // window ends the loop.
+      const lastStart = Math.floor(eventTime / assigner.advance) * assigner.advance;
+      if (closeAt(lastStart) <= watermark) return { eventTime, watermark, closedAt: closeAt(lastStart) };
+      for (
+        let start = lastStart;
+        start > eventTime - assigner.size && closeAt(start) > watermark;
+        start -= assigner.advance
+      ) {
         const id = JSON.stringify([key, start]);
-        const acc = (store.get(id) as Acc | undefined) ?? ops.init();
-        store.put(id, ops.add(acc, input, stamp));
-        queue.schedule(closeAt(start), id);
+        const acc = store.get(id) as Acc | undefined;
+        store.put(id, ops.add(acc ?? ops.init(), input, stamp));
+        // A stored window is already queued (at creation, or by reschedule on restore): its close time
+        // depends only on its start.
+        if (acc === undefined) queue.schedule(closeAt(start), id);
       }
       return null;
     },

@@ -29,14 +29,17 @@ export interface EngineStep<Acc> {
   readonly closed: ClosedWindow<Acc>[];
 }
 
-/** Partition-wide progress, one small store entry rewritten per record. */
+/**
+ * Partition-wide progress, one small store entry marked dirty per record. Updated in place: the store
+ * serializes it only when a barrier captures it, so a fresh object per record would be garbage.
+ */
 interface Meta {
   readonly config: string;
   /** Highest event time seen, or null before the first record. */
-  readonly maxEventTime: number | null;
+  maxEventTime: number | null;
   /** Arrival sequence of the next admitted record (tie-break for `last`, fold order). */
-  readonly seq: number;
-  readonly lateCount: number;
+  seq: number;
+  lateCount: number;
 }
 
 const META_KEY = '#meta';
@@ -110,12 +113,9 @@ export class WindowEngine<In, Acc> {
     const max = maxEventTime === null ? eventTime : Math.max(maxEventTime, eventTime);
     const watermark = max - this.outOfOrderness;
     const late = this.strategy.add(key, eventTime, input, { eventTime, seq }, watermark);
-    this.meta = {
-      ...this.meta,
-      maxEventTime: max,
-      seq: late ? seq : seq + 1,
-      lateCount: lateCount + (late ? 1 : 0),
-    };
+    this.meta.maxEventTime = max;
+    this.meta.seq = late ? seq : seq + 1;
+    this.meta.lateCount = lateCount + (late ? 1 : 0);
     this.store.put(META_KEY, this.meta);
     if (watermark <= before) return { late, closed: [] };
     const closed = this.strategy.close(this.queue.popDue(watermark), watermark) as ClosedWindow<Acc>[];

@@ -67,8 +67,12 @@ export class PartitionPipeline {
   private readonly input = new Subject<Element<RawValue>>();
   private readonly stores = new Map<string, ChangelogStore<unknown>>();
   private readonly captured = new Map<number, ChangelogEntry[]>();
-  private readonly raws = new Map<string, RawRecord>();
-  private readonly outstanding = new Map<number, string>();
+  /** Fed but not yet committed, by offset (insertion order is offset order): the bytes behind dead letters. */
+  private readonly held = new Map<string, KafkaMessage>();
+  /** Messages ever put into / released from `held`; a barrier releases everything fed before it. */
+  private heldIn = 0;
+  private heldOut = 0;
+  private readonly outstanding = new Map<number, { readonly nextOffset: string; readonly heldIn: number }>();
   private readonly arrivals = new Map<number, number>();
   private pendingSide: Promise<void>[] = [];
   private buffer: KafkaMessage[] = [];
@@ -79,8 +83,10 @@ export class PartitionPipeline {
   private nextBarrierId = 1;
   private sinceBarrier = 0;
   private lastBarrierAt = Date.now();
-  /** Offsets below this were already fed: a re-delivery after a rebalance is skipped, not counted twice. */
-  private nextToFeed: bigint | undefined;
+  /** Offsets below this were already taken: a re-delivery after a rebalance is skipped, not counted twice. */
+  private nextToTake: bigint | undefined;
+  /** Offset of the last record fed; the next barrier resumes after it. */
+  private lastFed: string | undefined;
   private disposed = false;
   private draining = false;
   /** The offset the last commit (or the restore) left the group at. */
@@ -111,7 +117,7 @@ export class PartitionPipeline {
    */
   startAt(offset: string): void {
     this.alignTo = offset;
-    this.nextToFeed = BigInt(offset);
+    this.nextToTake = BigInt(offset);
   }
 
   /**
@@ -132,7 +138,7 @@ export class PartitionPipeline {
 
   /** Records held in memory: fetched but not fed, plus fed but not yet committed. */
   get heldRecords(): number {
-    return this.buffer.length - this.bufferHead + this.raws.size;
+    return this.buffer.length - this.bufferHead + this.held.size;
   }
 
   start(): void {
@@ -162,8 +168,17 @@ export class PartitionPipeline {
 
   /** Takes a fetched batch (already in offset order). */
   enqueue(messages: readonly KafkaMessage[]): void {
-    if (this.disposed) return;
-    for (const m of messages) this.buffer.push(m);
+    if (this.disposed || messages.length === 0) return;
+    const floor = this.nextToTake;
+    // Offsets rise within a batch, so one comparison usually clears all of it (parsing every offset into a
+    // BigInt would cost more than the rest of the hand-over).
+    const fresh =
+      floor === undefined || BigInt((messages[0] as KafkaMessage).offset) >= floor
+        ? messages
+        : messages.filter((m) => BigInt(m.offset) >= floor);
+    if (fresh.length === 0) return;
+    for (const m of fresh) this.buffer.push(m);
+    this.nextToTake = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
     this.drain();
   }
 
@@ -219,7 +234,10 @@ export class PartitionPipeline {
           this.trackSide(o.writeSide('late', rawOf(ctx, record), reason));
         },
       },
-      raw: (position: SourcePosition) => this.raws.get(position.offset),
+      raw: (position: SourcePosition) => {
+        const message = this.held.get(position.offset);
+        return message === undefined ? undefined : rawRecord(message, position);
+      },
     };
     return ctx;
   }
@@ -255,28 +273,22 @@ export class PartitionPipeline {
   }
 
   private feed(message: KafkaMessage): void {
-    const offset = BigInt(message.offset);
-    if (this.nextToFeed !== undefined && offset < this.nextToFeed) return;
-    this.nextToFeed = offset + 1n;
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(message.headers ?? {})) {
-      if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v);
-    }
+    this.lastFed = message.offset;
     const source: SourcePosition = {
       topic: this.o.topology.source.topic,
       partition: this.o.partition,
       offset: message.offset,
       timestamp: Number(message.timestamp),
     };
-    const raw: RawRecord = { key: message.key ?? null, value: message.value ?? null, headers, source };
-    this.raws.set(message.offset, raw);
+    this.held.set(message.offset, message);
+    this.heldIn += 1;
     this.input.next({
       kind: 'record',
       value: message.value ?? null,
       key: message.key ? message.key.toString('utf8') : null,
       eventTime: source.timestamp,
       source,
-      headers,
+      headers: stringHeaders(message.headers),
     });
     this.sinceBarrier += 1;
     if (this.sinceBarrier >= this.o.barrierEveryRecords) this.emitBarrier();
@@ -294,16 +306,16 @@ export class PartitionPipeline {
   }
 
   private emitBarrier(): void {
-    if (this.nextToFeed === undefined) return;
+    if (this.lastFed === undefined) return;
     const barrier: Barrier = {
       kind: 'barrier',
       id: this.nextBarrierId++,
       partition: this.o.partition,
-      nextOffset: this.nextToFeed.toString(),
+      nextOffset: (BigInt(this.lastFed) + 1n).toString(),
     };
     this.sinceBarrier = 0;
     this.lastBarrierAt = Date.now();
-    this.outstanding.set(barrier.id, barrier.nextOffset);
+    this.outstanding.set(barrier.id, { nextOffset: barrier.nextOffset, heldIn: this.heldIn });
     this.input.next(barrier);
   }
 
@@ -332,16 +344,22 @@ export class PartitionPipeline {
           changelog,
         });
         this.committedOffset = barrier.nextOffset;
+        const releaseTo = this.outstanding.get(barrier.id)?.heldIn ?? this.heldOut;
         this.outstanding.delete(barrier.id);
-        const next = BigInt(barrier.nextOffset);
-        for (const key of this.raws.keys()) {
-          if (BigInt(key) < next) this.raws.delete(key);
-          else break; // insertion order is offset order
-        }
+        this.release(releaseTo);
         this.drain();
         this.o.onCredit();
       })
       .catch((err: unknown) => this.fail(err));
+  }
+
+  /** Forgets the held messages fed before a committed barrier (the oldest ones: Map order is feed order). */
+  private release(upTo: number): void {
+    for (const offset of this.held.keys()) {
+      if (this.heldOut >= upTo) break;
+      this.held.delete(offset);
+      this.heldOut += 1;
+    }
   }
 
   private fail(err: unknown): void {
@@ -351,4 +369,28 @@ export class PartitionPipeline {
     this.dispose();
     this.o.onFatal(error);
   }
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** kafkajs headers (Buffer, string or arrays of them) as strings; most records have none. */
+function stringHeaders(headers: KafkaMessage['headers']): Readonly<Record<string, string>> {
+  if (headers === undefined) return NO_HEADERS;
+  let out: Record<string, string> | undefined;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    out ??= {};
+    out[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v);
+  }
+  return out ?? NO_HEADERS;
+}
+
+function rawRecord(message: KafkaMessage, source: SourcePosition): RawRecord {
+  return {
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: stringHeaders(message.headers),
+    source,
+  };
 }
