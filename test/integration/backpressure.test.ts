@@ -25,7 +25,7 @@ const source = `${name}.in`;
 const TOTAL = 40_000;
 const BARRIER_EVERY = 100;
 const MAX_OUTSTANDING = 2;
-const FETCH_BYTES = 256 * 1024; // the worker's maxBytesPerPartition
+const FETCH_BYTES = 256 * 1024; // passed as the worker's maxBytesPerPartition
 
 test(
   'a stuck sink pauses the partitions and bounds memory; recovery delivers everything',
@@ -62,6 +62,7 @@ test(
       endpoints,
       barrierEveryRecords: BARRIER_EVERY,
       maxOutstandingBarriers: MAX_OUTSTANDING,
+      maxBytesPerPartition: FETCH_BYTES,
     });
     await worker.start();
     try {

@@ -24,10 +24,18 @@ export interface WorkerOptions {
   readonly kafka: Kafka;
   readonly endpoints: Endpoints;
   readonly logger?: Logger;
+  /**
+   * A checkpoint is taken every `barrierIntervalMs` (default 500) or every `barrierEveryRecords` (default
+   * 10,000) records of a partition, whichever comes first. Each checkpoint rewrites the keys changed since
+   * the last one, so checkpointing by a small count under load multiplies changelog writes; the count only
+   * bounds the records held for dead letters (count x maxOutstandingBarriers per partition).
+   */
   readonly barrierEveryRecords?: number;
   readonly barrierIntervalMs?: number;
   readonly maxOutstandingBarriers?: number;
   readonly sinkMaxBatch?: number;
+  /** Fetch size per partition (default 1 MiB, the Java consumer's max.partition.fetch.bytes). */
+  readonly maxBytesPerPartition?: number;
   readonly sessionTimeoutMs?: number;
   readonly transactionTimeoutMs?: number;
 }
@@ -191,7 +199,7 @@ export class TopologyWorker {
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: 30_000,
       heartbeatInterval: 1000,
-      maxBytesPerPartition: 256 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1024 * 1024,
       maxWaitTimeInMs: 100,
       readUncommitted: false,
     });
@@ -351,7 +359,7 @@ export class TopologyWorker {
       restored,
       sinkWriters: this.writers,
       logger: this.logger,
-      barrierEveryRecords: this.options.barrierEveryRecords ?? 2000,
+      barrierEveryRecords: this.options.barrierEveryRecords ?? 10_000,
       barrierIntervalMs: this.options.barrierIntervalMs ?? 500,
       maxOutstandingBarriers: this.options.maxOutstandingBarriers ?? 4,
       sinkMaxBatch: this.options.sinkMaxBatch ?? 500,
