@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Kafka, Message } from 'kafkajs';
+import { register } from 'prom-client';
 import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
 import { aggregate, count, sum } from '../../operators/aggregate/index.js';
 import { decode, type RecordDecoder } from '../../operators/decode.js';
@@ -11,8 +12,9 @@ import { keyBy } from '../../operators/key-by.js';
 import { tumbling, window } from '../../operators/windows/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import { freePort } from '../support/free-port.js';
 import { createTopic, endpoints, produce, uniqueName } from '../support/kafka.js';
-import type { Section } from './report.js';
+import type { Figure, Section } from './report.js';
 
 export interface BenchEvent {
   id: number;
@@ -64,31 +66,79 @@ export function benchTopology(name: string, topic: string, codec: Codec) {
     .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue }));
 }
 
+/** When the first source record entered a worker: read from its records-in counter. */
+type FirstRecordProbe = () => Promise<boolean>;
+
+/** The in-process worker's counter, in this process's registry. */
+const inProcessProbe =
+  (name: string): FirstRecordProbe =>
+  async () => {
+    const metric = register.getSingleMetric('sluice_records_in_total');
+    const { values } = (await metric?.get()) ?? { values: [] };
+    return values.some((v) => v.labels.topology === name && v.value > 0);
+  };
+
+/** Worker processes' counters, scraped from their /metrics endpoints. */
+const scrapedProbe =
+  (name: string, ports: readonly number[]): FirstRecordProbe =>
+  async () => {
+    const pattern = new RegExp(
+      `^sluice_records_in_total\\{[^}]*topology="${name}"[^}]*\\} ([0-9.e+]+)$`,
+      'm',
+    );
+    for (const port of ports) {
+      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      const match = pattern.exec(text);
+      if (match && Number(match[1]) > 0) return true;
+    }
+    return false;
+  };
+
 /**
- * Events per second between the first and the last checkpoint commit, counting only the events committed
- * in between. Start-up (group join, topic creation, state restore) is excluded the same way for one and
- * for several worker processes, which a first-fetch timer in another process could not do.
+ * Events per second from the first record a worker fetched to the checkpoint commit that covers the last
+ * record (state and offsets in one transaction: only then is an event done). Group join and state restore
+ * before the first fetch are left out, as they are for the raw consumer (timed from its assignment).
  */
-async function committedRate(kafka: Kafka, groupId: string, topic: string, name: string): Promise<number> {
+async function committedRate(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  name: string,
+  firstRecord: FirstRecordProbe,
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   const total = ends.reduce((a, e) => a + Number(e.high), 0);
-  let first: { at: bigint; committed: number } | undefined;
-  for (;;) {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const parts = offsets?.partitions ?? [];
-    const committed = parts.reduce((a, p) => a + (p.offset === '-1' ? 0 : Number(p.offset)), 0);
-    if (first === undefined && committed > 0) first = { at: process.hrtime.bigint(), committed };
-    if (committed >= total) break;
-    await new Promise((r) => setTimeout(r, 10));
+  let started: bigint | undefined;
+  const probe = setInterval(() => {
+    if (started !== undefined) return;
+    void firstRecord().then((seen) => {
+      if (seen) started ??= process.hrtime.bigint();
+    });
+  }, 2);
+  try {
+    for (;;) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const parts = offsets?.partitions ?? [];
+      const committed = parts.reduce((a, p) => a + (p.offset === '-1' ? 0 : Number(p.offset)), 0);
+      if (committed >= total) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    clearInterval(probe);
   }
-  const seconds = Number(process.hrtime.bigint() - (first?.at ?? 0n)) / 1e9;
+  if (started === undefined)
+    throw new Error(`${name}: every offset was committed but no first record was seen`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await admin
     .deleteTopics({ topics: [`${name}.out`, `${name}-changelog`, `${name}.dlq`, `${name}.late`] })
     .catch(() => {});
   await admin.disconnect();
-  return (total - (first?.committed ?? 0)) / seconds;
+  return total / seconds;
 }
 
 export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): Promise<number> {
@@ -99,7 +149,7 @@ export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): P
     endpoints,
   });
   await worker.start();
-  const rate = await committedRate(kafka, name, topic, name);
+  const rate = await committedRate(kafka, name, topic, name, inProcessProbe(name));
   await worker.stop();
   return rate;
 }
@@ -107,14 +157,15 @@ export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): P
 /** The same topology in two worker processes: Kafka's group protocol splits the partitions (scale-out). */
 export async function twoProcessRate(kafka: Kafka, topic: string): Promise<number> {
   const name = uniqueName('bench-topo2');
-  const children = ['a', 'b'].map((instance) =>
+  const ports = [await freePort(), await freePort()];
+  const children = ['a', 'b'].map((instance, i) =>
     spawn(process.execPath, ['--import', 'tsx', 'test/bench/bench-worker.ts', name, topic, instance], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: 'warn', SLUICE_METRICS_PORT: String(ports[i]) },
       stdio: ['ignore', 'inherit', 'inherit'],
     }),
   );
   try {
-    return await committedRate(kafka, name, topic, name);
+    return await committedRate(kafka, name, topic, name, scrapedProbe(name, ports));
   } finally {
     await Promise.all(
       children.map(
@@ -160,67 +211,121 @@ async function passThroughSeconds(kafka: Kafka, topic: string, total: number): P
   return seconds;
 }
 
-export async function benchTopologyThroughput(
+/**
+ * Key cardinality decides how much a window topology writes back: with ~1 event per key and window every
+ * event ends up in its own window result (and changelog record); with many it is folded into a few.
+ */
+interface Workload {
+  readonly name: string;
+  readonly keys: number;
+  /** Event-time distance between consecutive events, ms. */
+  readonly spacingMs: number;
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { name: 'per card (5,000 keys, ~1.2 events per key and window)', keys: 5000, spacingMs: 10 },
+  { name: 'per merchant (200 keys, ~30 events per key and window)', keys: 200, spacingMs: 10 },
+];
+
+interface WorkloadRates {
+  readonly raw: number;
+  readonly passThrough: number;
+  readonly oneProcess: number;
+  readonly twoProcesses: number;
+}
+
+async function measureWorkload(
   kafka: Kafka,
   makeCodec: (topic: string) => Codec,
-  events = 200_000,
-): Promise<Section> {
+  workload: Workload,
+  events: number,
+): Promise<WorkloadRates> {
   const topic = uniqueName('bench-events');
   const codec = makeCodec(topic);
   await createTopic(kafka, topic, 6);
   const t0 = Date.now() - 3_600_000;
   const messages: Message[] = [];
   for (let id = 0; id < events; id += 1) {
-    const e: BenchEvent = { id, cardId: `card-${id % 5000}`, amount: (id % 997) + 0.5, ts: t0 + id * 10 };
+    const e: BenchEvent = {
+      id,
+      cardId: `card-${id % workload.keys}`,
+      amount: (id % 997) + 0.5,
+      ts: t0 + id * workload.spacingMs,
+    };
     messages.push({ key: e.cardId, value: await codec.encode(e) });
   }
   await produce(kafka, topic, messages, 5000);
   const rawSeconds = await rawConsumeSeconds(kafka, topic, events);
   const passSeconds = await passThroughSeconds(kafka, topic, events);
-  const topoRate = await topologyRate(kafka, topic, codec);
-  const twoRate = await twoProcessRate(kafka, topic);
+  const oneProcess = await topologyRate(kafka, topic, codec);
+  const twoProcesses = await twoProcessRate(kafka, topic);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
-  return {
-    title: 'Topology throughput (issue 3)',
-    setup:
-      `${events.toLocaleString('en-US')} ${codec.name} events, 6 partitions, 5,000 keys. ` +
-      'Topology: decode -> keyBy -> 1 min tumbling window (count, sum) with changelog state -> Kafka sink, ' +
-      'rate between the first and the last checkpoint commit (state and offsets in one transaction). Baselines: a bare ' +
-      'kafkajs consumer group that only counts the same messages, and a kafkajs consume -> produce pass-through ' +
-      '(both timed from the group assignment).',
-    analysis:
-      'Analysis: the raw baseline only counts records, while the topology decodes Avro, updates window state ' +
-      'and writes about one window result plus one changelog record per event back to Kafka (5,000 cards with ' +
-      '1 min windows see ~1 event per card-window, as real card traffic does). Writing to Kafka with kafkajs is ' +
-      'the dominant cost, so the pass-through peer — consume and produce the same records, nothing else — is ' +
-      'the honest ceiling for this workload. The broker shares the same 2 cores, so a second worker process ' +
-      "competes with it instead of adding a core. The issue's 0.7-of-raw-consume target is not met.",
-    figures: [
+  return { raw: events / rawSeconds, passThrough: events / passSeconds, oneProcess, twoProcesses };
+}
+
+export async function benchTopologyThroughput(
+  kafka: Kafka,
+  makeCodec: (topic: string) => Codec,
+  events = 200_000,
+): Promise<Section> {
+  const figures: Figure[] = [];
+  const missed: string[] = [];
+  const rawMicros: number[] = [];
+  for (const workload of WORKLOADS) {
+    const rates = await measureWorkload(kafka, makeCodec, workload, events);
+    rawMicros.push(1e6 / rates.raw);
+    if (Math.max(rates.oneProcess, rates.twoProcesses) / rates.raw < 0.7) missed.push(workload.name);
+    const raw = { name: 'raw kafkajs consume', value: rates.raw };
+    figures.push(
       {
-        metric: 'topology events/s, 1 worker process',
-        value: topoRate,
+        metric: `${workload.name}: topology events/s, 1 worker process`,
+        value: rates.oneProcess,
         unit: 'ev/s',
-        baseline: { name: 'raw kafkajs consume', value: events / rawSeconds },
+        baseline: raw,
         target: 'ratio >= 0.7',
-        note: 'not met: see the analysis below',
+        note: rates.oneProcess / rates.raw >= 0.7 ? 'met' : 'not met: see the analysis below',
       },
       {
-        metric: 'topology events/s, 1 worker process',
-        value: topoRate,
+        metric: `${workload.name}: topology events/s, 1 worker process`,
+        value: rates.oneProcess,
         unit: 'ev/s',
-        baseline: { name: 'kafkajs consume -> produce pass-through', value: events / passSeconds },
+        baseline: { name: 'kafkajs consume -> produce pass-through', value: rates.passThrough },
       },
       {
-        metric: 'topology events/s, 2 worker processes',
-        value: twoRate,
+        metric: `${workload.name}: topology events/s, 2 worker processes`,
+        value: rates.twoProcesses,
         unit: 'ev/s',
-        baseline: { name: 'raw kafkajs consume', value: events / rawSeconds },
+        baseline: raw,
         target: 'ratio >= 0.7',
         note: 'scale-out over the 2 cores via the consumer group',
       },
-    ],
+    );
+  }
+  return {
+    title: 'Topology throughput (issue 3)',
+    setup:
+      `${events.toLocaleString('en-US')} Avro (Confluent wire format) events per workload, 6 partitions, ` +
+      'event times 10 ms apart. Topology: decode -> keyBy -> 1 min tumbling window (count, sum) with ' +
+      'changelog state -> Kafka sink, worker defaults (checkpoint every 500 ms or 10,000 records per ' +
+      'partition, 1 MiB fetches). Rate = events / time from the first record a worker fetched to the ' +
+      'checkpoint commit (state and offsets in one transaction) that covers the last event. Baselines, ' +
+      'timed from the group assignment: a bare kafkajs consumer group that only counts the same messages ' +
+      '(the ceiling), and a kafkajs consume -> produce pass-through of every record (a peer).',
+    analysis:
+      'Analysis: the raw baseline only lets kafkajs decode record batches ' +
+      `(${rawMicros.map((us) => us.toFixed(1)).join(' and ')} µs per event in this run). ` +
+      'The topology also decodes Avro, updates window state, and writes window results and changelog ' +
+      'records back through kafkajs, whose produce path (record encoding with Long.js varints) is the ' +
+      'largest single cost once every event makes its own window result (per card). With many events per ' +
+      'key and window (per merchant) the writes shrink and the per-record JavaScript work (decode, window ' +
+      'update, garbage collection) dominates. The broker shares the same 2 cores, so a second worker ' +
+      'process competes with it instead of adding a core. ' +
+      (missed.length === 0
+        ? "The issue's 0.7-of-raw-consume target is met."
+        : `The issue's 0.7-of-raw-consume target is not met: ${missed.join('; ')}.`),
+    figures,
   };
 }
