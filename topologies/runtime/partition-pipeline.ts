@@ -67,9 +67,12 @@ export class PartitionPipeline {
   private readonly input = new Subject<Element<RawValue>>();
   private readonly stores = new Map<string, ChangelogStore<unknown>>();
   private readonly captured = new Map<number, ChangelogEntry[]>();
-  /** Fed but not yet committed, by offset (insertion order is offset order): the bytes behind dead letters. */
-  private readonly held = new Map<string, KafkaMessage>();
-  /** Messages ever put into / released from `held`; a barrier releases everything fed before it. */
+  /**
+   * Fed but not yet committed, in offset order: the bytes behind dead letters. Counted absolutely: heldIn
+   * messages were ever fed, the first heldOut are released, and held[0] is message number heldBase.
+   */
+  private held: KafkaMessage[] = [];
+  private heldBase = 0;
   private heldIn = 0;
   private heldOut = 0;
   private readonly outstanding = new Map<number, { readonly nextOffset: string; readonly heldIn: number }>();
@@ -138,7 +141,7 @@ export class PartitionPipeline {
 
   /** Records held in memory: fetched but not fed, plus fed but not yet committed. */
   get heldRecords(): number {
-    return this.buffer.length - this.bufferHead + this.held.size;
+    return this.buffer.length - this.bufferHead + (this.heldIn - this.heldOut);
   }
 
   start(): void {
@@ -235,7 +238,7 @@ export class PartitionPipeline {
         },
       },
       raw: (position: SourcePosition) => {
-        const message = this.held.get(position.offset);
+        const message = this.heldMessage(position.offset);
         return message === undefined ? undefined : rawRecord(message, position);
       },
     };
@@ -280,7 +283,7 @@ export class PartitionPipeline {
       offset: message.offset,
       timestamp: Number(message.timestamp),
     };
-    this.held.set(message.offset, message);
+    this.held.push(message);
     this.heldIn += 1;
     this.input.next({
       kind: 'record',
@@ -353,13 +356,29 @@ export class PartitionPipeline {
       .catch((err: unknown) => this.fail(err));
   }
 
-  /** Forgets the held messages fed before a committed barrier (the oldest ones: Map order is feed order). */
+  /** Forgets the held messages fed before a committed barrier; the array is compacted now and then. */
   private release(upTo: number): void {
-    for (const offset of this.held.keys()) {
-      if (this.heldOut >= upTo) break;
-      this.held.delete(offset);
-      this.heldOut += 1;
+    this.heldOut = Math.max(this.heldOut, upTo);
+    const dead = this.heldOut - this.heldBase;
+    if (dead > 4096 && dead * 2 > this.held.length) {
+      this.held = this.held.slice(dead);
+      this.heldBase = this.heldOut;
     }
+  }
+
+  /** The held message at `offset` (binary search: offsets rise, though not always by one). */
+  private heldMessage(offset: string): KafkaMessage | undefined {
+    let lo = this.heldOut - this.heldBase;
+    let hi = this.held.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const message = this.held[mid] as KafkaMessage;
+      const order = compareOffsets(message.offset, offset);
+      if (order === 0) return message;
+      if (order < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   private fail(err: unknown): void {
@@ -393,4 +412,10 @@ function rawRecord(message: KafkaMessage, source: SourcePosition): RawRecord {
     headers: stringHeaders(message.headers),
     source,
   };
+}
+
+/** Orders decimal offset strings (no leading zeros) without parsing them. */
+function compareOffsets(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
