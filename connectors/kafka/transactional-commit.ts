@@ -43,13 +43,27 @@ export class TransactionalCommitter {
     });
   }
 
-  /** Connecting with the same transactionalId fences a previous incarnation of this worker. */
-  connect(): Promise<void> {
-    return this.producer.connect();
+  /**
+   * Connecting initializes the transactional id, which fences every other producer that used it: the
+   * broker aborts its open transaction, and its later sends and commits fail as fenced.
+   */
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    // kafkajs' connect() does not initialize the transactional id (its first transaction() does), so a
+    // producer that has not committed yet would fence nobody. An empty transaction forces the
+    // InitProducerId now; aborting it sends nothing (no partition was added).
+    const tx = await this.producer.transaction();
+    await tx.abort();
   }
 
   disconnect(): Promise<void> {
     return this.producer.disconnect();
+  }
+
+  /** Lets the commit in flight (if any) finish, then disconnects. */
+  async close(): Promise<void> {
+    await this.chain;
+    await this.producer.disconnect();
   }
 
   /** Commits are serialized: a producer has one open transaction at a time. */
