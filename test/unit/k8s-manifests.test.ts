@@ -1,6 +1,6 @@
 /**
  * The Kubernetes manifests keep the rules the runtime relies on: one StatefulSet per shipped topology (the
- * pod name is the instance id that fences a restarted worker), probes on the worker's metrics port, a grace
+ * pod name is the instance id, stable across restarts), probes on the worker's metrics port, a grace
  * period longer than the worker's own stop deadline, a ClickHouse server (chdb cannot be shared), and no
  * secret as an inline value.
  */

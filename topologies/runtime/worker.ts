@@ -19,7 +19,10 @@ import type { Topology } from '../builder.js';
 import { PartitionPipeline, type CheckpointReady } from './partition-pipeline.js';
 
 export interface WorkerOptions {
-  /** Stable per worker instance (e.g. the pod name): restarting with it fences the previous incarnation. */
+  /**
+   * Stable per worker instance (e.g. the pod name): names its clients and logs. Fencing does not rely on it
+   * (each source partition has its own transactional id; see openCommitter).
+   */
   readonly instanceId: string;
   readonly kafka: Kafka;
   readonly endpoints: Endpoints;
@@ -88,7 +91,8 @@ export class TopologyWorker {
   private admin!: Admin;
   private consumer!: Consumer;
   private producer!: Producer;
-  private committer!: TransactionalCommitter;
+  /** One transactional producer per owned source partition (see partitionTransactionalId). */
+  private readonly committers = new Map<number, TransactionalCommitter>();
   private writers: SinkWriter<unknown>[] = [];
   private assignment = new Set<number>();
   private generation = 0;
@@ -177,14 +181,6 @@ export class TopologyWorker {
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.committer = new TransactionalCommitter(kafka, {
-      transactionalId: `sluice-${t.name}-${this.options.instanceId}`,
-      groupId: this.groupId,
-      sourceTopic: t.source.topic,
-      changelogTopic: this.changelogTopic,
-      transactionTimeoutMs: this.options.transactionTimeoutMs,
-    });
-    await this.committer.connect();
     const env = {
       topology: t.name,
       kafka,
@@ -241,7 +237,8 @@ export class TopologyWorker {
     await Promise.all([...this.pipelines.values()].map((p) => p.close()));
     await this.consumer?.disconnect().catch(() => undefined);
     await Promise.all(this.writers.map((w) => w.close().catch(() => undefined)));
-    await this.committer?.disconnect().catch(() => undefined);
+    await Promise.all([...this.committers.values()].map((c) => c.close().catch(() => undefined)));
+    this.committers.clear();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.logger.info('topology worker stopped');
@@ -290,7 +287,12 @@ export class TopologyWorker {
     }
     const fresh = partitions.filter((p) => !this.ready.has(p));
     const restoreStarted = Date.now();
-    const restoring = restoreChangelog(this.options.kafka, this.changelogTopic, fresh).then(
+    // Fence first, restore second: once this worker holds a partition's transactional id, no earlier
+    // owner can commit state or offsets for it, so the restore below reads that partition's final word.
+    const restoring = Promise.all(fresh.map((p) => this.openCommitter(p))).then(() =>
+      restoreChangelog(this.options.kafka, this.changelogTopic, fresh),
+    );
+    const restored = restoring.then(
       (restored) => {
         const entries = [...restored.values()].reduce((n, m) => n + m.size, 0);
         if (fresh.length > 0) {
@@ -312,7 +314,7 @@ export class TopologyWorker {
       const generation = this.generation;
       this.ready.set(
         p,
-        restoring.then((restored) => {
+        restored.then((restored) => {
           if (generation !== this.generation && !this.assignment.has(p)) return undefined;
           const pipeline = this.createPipeline(p, restored.get(p) ?? new Map());
           const groupOffset = offsets.get(p);
@@ -422,7 +424,7 @@ export class TopologyWorker {
     await writeDeadLetter(this.producer, topic, name, raw, reason);
   }
 
-  /** Group commit: every checkpoint that is ready goes into the next single transaction. */
+  /** Ready checkpoints go out together: one transaction per partition, all in flight at once. */
   private requestCommit(checkpoint: CheckpointReady, pipeline: PartitionPipeline): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pendingCommits.push({
@@ -463,10 +465,39 @@ export class TopologyWorker {
     pipeline.dispose();
     this.pipelines.delete(partition);
     this.ready.delete(partition);
+    this.closeCommitter(partition);
     if (this.paused.delete(partition)) {
       this.consumer.resume([{ topic: this.topology.source.topic, partitions: [partition] }]);
       pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
     }
+  }
+
+  /**
+   * Opens the partition's transactional producer. Its id names the consumer group and the partition, not
+   * this worker: whichever worker owns the partition next fences every earlier owner, including one that
+   * is still alive but was replaced (a long GC pause, a network partition) and would otherwise commit
+   * state and offsets for a partition it no longer owns. kafkajs lacks the group-generation fencing of
+   * KIP-447, so this is Kafka Streams' original exactly-once design (a producer per task).
+   */
+  private async openCommitter(partition: number): Promise<void> {
+    this.closeCommitter(partition);
+    const t = this.topology;
+    const committer = new TransactionalCommitter(this.options.kafka, {
+      transactionalId: partitionTransactionalId(this.groupId, partition),
+      groupId: this.groupId,
+      sourceTopic: t.source.topic,
+      changelogTopic: this.changelogTopic,
+      transactionTimeoutMs: this.options.transactionTimeoutMs,
+    });
+    this.committers.set(partition, committer);
+    await committer.connect();
+  }
+
+  private closeCommitter(partition: number): void {
+    const committer = this.committers.get(partition);
+    if (!committer) return;
+    this.committers.delete(partition);
+    committer.close().catch((err: unknown) => this.logger.warn({ partition, err }, 'committer close failed'));
   }
 
   private flushCommits(): Promise<void> {
@@ -499,19 +530,50 @@ export class TopologyWorker {
           });
         }
         const end = commitSeconds.startTimer({ topology: this.topology.name });
-        try {
-          await this.committer.commit([...merged.values()]);
-          end();
-          for (const c of batch) c.done();
-        } catch (err) {
-          const error = err instanceof Error ? err : new Error(String(err));
-          for (const c of batch) c.done(error);
-        }
+        // One transaction per partition, all in flight together: each partition has its own producer.
+        const failures = new Map<number, Error>();
+        await Promise.all(
+          [...merged.values()].map(async (commit) => {
+            try {
+              const committer = this.committers.get(commit.partition);
+              if (!committer) throw new Error(`no transactional producer for partition ${commit.partition}`);
+              await committer.commit([commit]);
+            } catch (err) {
+              failures.set(commit.partition, err instanceof Error ? err : new Error(String(err)));
+            }
+          }),
+        );
+        end();
+        for (const [partition, error] of failures) if (isFenced(error)) this.onFenced(partition, error);
+        for (const c of batch) c.done(failures.get(c.checkpoint.partition));
       }
     } finally {
       this.committing = false;
       if (this.pendingCommits.length > 0) this.retryCommitsSoon();
     }
+  }
+
+  /**
+   * Another worker initialized this partition's transactional id: the partition is theirs now. Expected
+   * around a rebalance (our last commit raced the new owner's start), so the partition is dropped quietly;
+   * while we still believe we own it, we are the stale one (e.g. we stalled past the session timeout),
+   * so the worker stops and its restart rejoins the group.
+   */
+  private onFenced(partition: number, error: Error): void {
+    const pipeline = this.pipelines.get(partition);
+    // Dropped before its commit promise rejects, so the pipeline does not report the failure as fatal.
+    if (pipeline) this.forgetPartition(partition, pipeline);
+    else this.closeCommitter(partition);
+    if (!this.member || this.assigning || !this.assignment.has(partition)) {
+      this.logger.info({ partition }, 'partition taken over by its next owner (our producer was fenced)');
+      return;
+    }
+    this.fatal(
+      new Error(
+        `partition ${partition} was fenced by another worker while this one still held it (${error.message}); ` +
+          'stopping so that a restart rejoins the consumer group',
+      ),
+    );
   }
 
   private retryTimer: NodeJS.Timeout | undefined;
@@ -533,4 +595,15 @@ export class TopologyWorker {
     this.logger.error({ err }, 'topology worker failed');
     for (const handler of this.fatalHandlers) handler(err);
   }
+}
+
+/** The transactional id of a consumer group's source partition: the same whichever worker owns it. */
+export function partitionTransactionalId(groupId: string, partition: number): string {
+  return `sluice-${groupId}-${partition}`;
+}
+
+/** The broker refused a transactional producer because a newer one initialized the same id. */
+function isFenced(error: Error): boolean {
+  const type = (error as { type?: string }).type;
+  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED';
 }

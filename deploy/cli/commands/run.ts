@@ -12,7 +12,7 @@ export function registerRunCommands(program: Command): void {
     .argument('<topology>', `one of: ${shippedTopologies.map((t) => t.name).join(', ')}`)
     .option(
       '--instance <id>',
-      'stable id of this worker (pod name); restarting with the same id fences the previous incarnation',
+      'stable id of this worker (pod name): names its Kafka clients, logs and per-instance consumer groups',
       process.env.SLUICE_INSTANCE_ID ?? os.hostname(),
     )
     .option(
