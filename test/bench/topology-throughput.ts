@@ -14,6 +14,7 @@ import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
 import { createTopic, endpoints, produce, uniqueName } from '../support/kafka.js';
+import { median } from './latency-stats.js';
 import type { Figure, Section } from './report.js';
 
 export interface BenchEvent {
@@ -227,12 +228,16 @@ const WORKLOADS: readonly Workload[] = [
   { name: 'per merchant (200 keys, ~30 events per key and window)', keys: 200, spacingMs: 10 },
 ];
 
+/** Each measurement's runs, one per round. */
 interface WorkloadRates {
-  readonly raw: number;
-  readonly passThrough: number;
-  readonly oneProcess: number;
-  readonly twoProcesses: number;
+  readonly raw: number[];
+  readonly passThrough: number[];
+  readonly oneProcess: number[];
+  readonly twoProcesses: number[];
 }
+
+/** Rounds per workload: runs of a second or two are noisy on a shared 2-core machine, so medians are reported. */
+const ROUNDS = 3;
 
 async function measureWorkload(
   kafka: Kafka,
@@ -243,7 +248,8 @@ async function measureWorkload(
   const topic = uniqueName('bench-events');
   const codec = makeCodec(topic);
   await createTopic(kafka, topic, 6);
-  const t0 = Date.now() - 3_600_000;
+  // Event times end a minute before now, so none is rejected as being in the future.
+  const t0 = Date.now() - events * workload.spacingMs - 60_000;
   const messages: Message[] = [];
   for (let id = 0; id < events; id += 1) {
     const e: BenchEvent = {
@@ -255,16 +261,23 @@ async function measureWorkload(
     messages.push({ key: e.cardId, value: await codec.encode(e) });
   }
   await produce(kafka, topic, messages, 5000);
-  const rawSeconds = await rawConsumeSeconds(kafka, topic, events);
-  const passSeconds = await passThroughSeconds(kafka, topic, events);
-  const oneProcess = await topologyRate(kafka, topic, codec);
-  const twoProcesses = await twoProcessRate(kafka, topic);
+  const rates: WorkloadRates = { raw: [], passThrough: [], oneProcess: [], twoProcesses: [] };
+  // Interleaved rounds, so a slow spell of the machine touches every measurement alike.
+  for (let round = 0; round < ROUNDS; round += 1) {
+    rates.raw.push(events / (await rawConsumeSeconds(kafka, topic, events)));
+    rates.passThrough.push(events / (await passThroughSeconds(kafka, topic, events)));
+    rates.oneProcess.push(await topologyRate(kafka, topic, codec));
+    rates.twoProcesses.push(await twoProcessRate(kafka, topic));
+  }
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
-  return { raw: events / rawSeconds, passThrough: events / passSeconds, oneProcess, twoProcesses };
+  return rates;
 }
+
+const runsNote = (runs: readonly number[]) =>
+  `median of ${runs.length} runs: ${runs.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')} ev/s`;
 
 export async function benchTopologyThroughput(
   kafka: Kafka,
@@ -275,32 +288,40 @@ export async function benchTopologyThroughput(
   const missed: string[] = [];
   const rawMicros: number[] = [];
   for (const workload of WORKLOADS) {
-    const rates = await measureWorkload(kafka, makeCodec, workload, events);
-    rawMicros.push(1e6 / rates.raw);
-    if (Math.max(rates.oneProcess, rates.twoProcesses) / rates.raw < 0.7) missed.push(workload.name);
-    const raw = { name: 'raw kafkajs consume', value: rates.raw };
+    const runs = await measureWorkload(kafka, makeCodec, workload, events);
+    const raw = median(runs.raw);
+    const oneProcess = median(runs.oneProcess);
+    const twoProcesses = median(runs.twoProcesses);
+    rawMicros.push(1e6 / raw);
+    if (Math.max(oneProcess, twoProcesses) / raw < 0.7) missed.push(workload.name);
+    const rawBaseline = { name: `raw kafkajs consume, ${runsNote(runs.raw)}`, value: raw };
     figures.push(
       {
         metric: `${workload.name}: topology events/s, 1 worker process`,
-        value: rates.oneProcess,
+        value: oneProcess,
         unit: 'ev/s',
-        baseline: raw,
+        baseline: rawBaseline,
         target: 'ratio >= 0.7',
-        note: rates.oneProcess / rates.raw >= 0.7 ? 'met' : 'not met: see the analysis below',
+        note: `${oneProcess / raw >= 0.7 ? 'met' : 'not met: see the analysis below'}; ${runsNote(runs.oneProcess)}`,
       },
       {
         metric: `${workload.name}: topology events/s, 1 worker process`,
-        value: rates.oneProcess,
+        value: oneProcess,
         unit: 'ev/s',
-        baseline: { name: 'kafkajs consume -> produce pass-through', value: rates.passThrough },
+        baseline: {
+          name: `kafkajs consume -> produce pass-through, ${runsNote(runs.passThrough)}`,
+          value: median(runs.passThrough),
+        },
       },
       {
         metric: `${workload.name}: topology events/s, 2 worker processes`,
-        value: rates.twoProcesses,
+        value: twoProcesses,
         unit: 'ev/s',
-        baseline: raw,
+        baseline: rawBaseline,
         target: 'ratio >= 0.7',
-        note: 'scale-out over the 2 cores via the consumer group',
+        note:
+          `${runsNote(runs.twoProcesses)}; both start together, so this includes the rebalance when the ` +
+          'second joins, and both share the 2 cores with the broker',
       },
     );
   }
@@ -308,10 +329,12 @@ export async function benchTopologyThroughput(
     title: 'Topology throughput (issue 3)',
     setup:
       `${events.toLocaleString('en-US')} Avro (Confluent wire format) events per workload, 6 partitions, ` +
+      `${ROUNDS} interleaved rounds of every measurement, medians reported, ` +
       'event times 10 ms apart. Topology: decode -> keyBy -> 1 min tumbling window (count, sum) with ' +
       'changelog state -> Kafka sink, worker defaults (checkpoint every 500 ms or 10,000 records per ' +
       'partition, 1 MiB fetches). Rate = events / time from the first record a worker fetched to the ' +
-      'checkpoint commit (state and offsets in one transaction) that covers the last event. Baselines, ' +
+      'checkpoint commit (state and offsets in one transaction per partition) that covers the last event. ' +
+      'Baselines, ' +
       'timed from the group assignment: a bare kafkajs consumer group that only counts the same messages ' +
       '(the ceiling), and a kafkajs consume -> produce pass-through of every record (a peer).',
     analysis:
@@ -321,8 +344,10 @@ export async function benchTopologyThroughput(
       'records back through kafkajs, whose produce path (record encoding with Long.js varints) is the ' +
       'largest single cost once every event makes its own window result (per card). With many events per ' +
       'key and window (per merchant) the writes shrink and the per-record JavaScript work (decode, window ' +
-      'update, garbage collection) dominates. The broker shares the same 2 cores, so a second worker ' +
-      'process competes with it instead of adding a core. ' +
+      'update, garbage collection) dominates. One worker process already keeps more than one core busy ' +
+      '(its garbage collector and I/O run on helper threads) and the broker takes a share of the same 2 ' +
+      'cores, so a second worker process competes for them instead of adding one; on a machine with spare ' +
+      'cores the consumer group spreads the partitions the same way. ' +
       (missed.length === 0
         ? "The issue's 0.7-of-raw-consume target is met."
         : `The issue's 0.7-of-raw-consume target is not met: ${missed.join('; ')}.`),
