@@ -2,7 +2,8 @@
  * The experiment watcher against a real FileExperimentStore in a temp dir and the real serving side
  * (ServingExperiment + ModelSlots + MicroBatchScorer on small ONNX models). Only the model registry is an
  * in-memory stand-in. A newer version is switched to; a version naming an unknown model is refused while
- * the old one keeps serving; a poll that fails is reported and the next poll still switches.
+ * the old one keeps serving, and retried with backoff until the model arrives; a poll that fails is
+ * reported and the next poll still switches.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,20 +142,24 @@ test('a newer version is switched to; batches already running keep the old state
   }
 });
 
-test('a version naming an unknown model is refused once, and the old version keeps serving', async () => {
+test('a version naming an unknown model is refused, the old version keeps serving, and it is retried with backoff', async () => {
   const t = await setup('refuse');
-  const refusals: { version: number; message: string }[] = [];
+  const refusals: { version: number; message: string; attempt: number; retryInMs: number }[] = [];
+  let now = 1_000_000;
   const watcher = new ExperimentWatcher({
     store: t.store,
     target: t.serving,
-    onRefused: (next, err) => refusals.push({ version: next.version, message: err.message }),
+    intervalMs: 1000,
+    maxRetryMs: 5000,
+    now: () => now,
+    onRefused: (next, err, retry) => refusals.push({ version: next.version, message: err.message, ...retry }),
   });
   try {
     await t.save({
       salt: 's1',
       variants: [
         { name: 'A', model: 'm1', weight: 0.5 },
-        { name: 'B', model: 'no-such-model', weight: 0.5 },
+        { name: 'B', model: 'late-model', weight: 0.5 },
       ],
       shadows: [],
     });
@@ -162,7 +167,7 @@ test('a version naming an unknown model is refused once, and the old version kee
     assert.equal(refusals.length, 1);
     assert.equal(refusals[0]!.version, 2);
     assert.match(refusals[0]!.message, /slot B/);
-    assert.match(refusals[0]!.message, /no-such-model/);
+    assert.match(refusals[0]!.message, /late-model/);
     assert.equal(t.serving.experiment.version, 1, 'still serving version 1');
     assert.equal(await gaugeOf('test-refuse'), 1);
     const lease = t.serving.acquire();
@@ -171,18 +176,46 @@ test('a version naming an unknown model is refused once, and the old version kee
     const a = await scoreWith(t.serving, 'A');
     assert.ok(Math.abs(a.score - expected('m1')) < 1e-5, 'A still scores with m1');
 
-    assert.equal(await watcher.poll(), 'unchanged', 'a refused version is not retried on every poll');
-    assert.equal(refusals.length, 1);
-
-    // The operator fixes it by saving again: the new version is served.
-    await t.save({
-      salt: 's1',
-      variants: [
-        { name: 'A', model: 'm1', weight: 0.5 },
-        { name: 'B', model: 'm2', weight: 0.5 },
+    assert.equal(await watcher.poll(), 'unchanged', 'not retried on every poll');
+    now += 1999;
+    assert.equal(await watcher.poll(), 'unchanged', 'not before its backoff (2 intervals) has passed');
+    now += 1;
+    assert.equal(await watcher.poll(), 'refused', 'retried once the backoff has passed');
+    now += 10_000;
+    assert.equal(await watcher.poll(), 'refused');
+    assert.deepEqual(
+      refusals.map((r) => [r.attempt, r.retryInMs]),
+      [
+        [1, 2000],
+        [2, 4000],
+        [3, 5000],
       ],
-      shadows: [],
-    });
+      'the backoff doubles up to maxRetryMs',
+    );
+
+    // What version 2 needs arrives (the model is registered): the next retry serves it, no new version.
+    PARAMS['late-model'] = PARAMS.m2!;
+    now += 5000;
+    assert.equal(await watcher.poll(), 'switched');
+    assert.equal(t.serving.experiment.version, 2);
+    assert.equal((await scoreWith(t.serving, 'B')).model, 'late-model@1');
+  } finally {
+    delete PARAMS['late-model'];
+    await watcher.stop();
+    await t.serving.close();
+    t.cleanup();
+  }
+});
+
+test('a refused version is superseded by a later one saved meanwhile', async () => {
+  const t = await setup('supersede');
+  const watcher = new ExperimentWatcher({ store: t.store, target: t.serving });
+  try {
+    const bad = [{ name: 'A', model: 'no-such-model', weight: 1 }];
+    await t.save({ salt: 's1', variants: bad, shadows: [] });
+    assert.equal(await watcher.poll(), 'refused');
+    // The operator saves a corrected version: it is taken at once, without waiting for the backoff.
+    await t.save({ salt: 's1', variants: [{ name: 'A', model: 'm2', weight: 1 }], shadows: [] });
     assert.equal(await watcher.poll(), 'switched');
     assert.equal(t.serving.experiment.version, 3);
   } finally {

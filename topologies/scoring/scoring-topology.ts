@@ -266,11 +266,14 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
           void retired?.stop();
           o.onExperimentSwitch?.(change as ExperimentSwitch);
         },
-        onRefused: (next, err) => {
+        onRefused: (next, err, retry) => {
           const message =
             `experiment ${next.name} version ${next.version} refused; version ${active.experiment.version} ` +
-            `keeps serving. ${err.message}. Fix it, then save the experiment again (a new version).`;
-          logger.error({ err, version: next.version }, message);
+            `keeps serving. ${err.message}. It is tried again in ${Math.round(retry.retryInMs / 1000)} s ` +
+            '(backing off); fix what it needs, or save a corrected version.';
+          logger.error({ err, version: next.version, attempt: retry.attempt }, message);
+          // One alert per version; the retries that follow are in the log.
+          if (retry.attempt > 1) return o.onExperimentRefused?.(next.version, err);
           void alerts
             .send({
               dedupKey: `experiment-refused:${next.name}@${next.version}`,
