@@ -3,9 +3,8 @@
  * loop (ORT's run is synchronous on its thread). The batcher never asks for more concurrent runs than
  * there are workers, so a run always finds an idle worker.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../connectors/threads/spawn-module-worker.js';
 import type { ProviderAttempt } from './execution-provider.js';
 import type { ModelContract, OpenModelOptions } from './model-session.js';
 import type { ModelValidationCode } from './score-errors.js';
@@ -30,18 +29,8 @@ interface PoolWorker {
   dead?: Error;
 }
 
-const ownExtension = path.extname(fileURLToPath(import.meta.url));
-
-/** Under tsx the worker is a .ts file, which a worker can only load after registering tsx itself. */
-function spawn(data: ScoringWorkerData): Worker {
-  const workerUrl = new URL(`./scoring-worker${ownExtension}`, import.meta.url);
-  if (ownExtension !== '.ts') return new Worker(workerUrl, { workerData: data });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot =
-    `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); ` +
-    `return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(boot, { eval: true, execArgv: [], workerData: data });
-}
+const spawn = (data: ScoringWorkerData): Worker =>
+  spawnModuleWorker(import.meta.url, './scoring-worker', data);
 
 function startWorker(data: ScoringWorkerData, index: number) {
   const worker = spawn(data);
