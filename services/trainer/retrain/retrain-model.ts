@@ -12,19 +12,14 @@ import type { ModelCandidate, ModelMetadata } from '../../../connectors/model-re
 import type { RetrainRequestRecord } from '../../../schemas/index.js';
 import { datasetHash, sha256Hex } from '../build-reference-model.js';
 import type { TrainOptions } from '../logistic-regression.js';
-import {
-  classifierMetricsRecord,
-  evaluateClassifier,
-  predictAll,
-  rocAuc,
-  trainLogisticRegression,
-} from '../logistic-regression.js';
+import { classifierMetricsRecord, evaluateClassifier, predictAll, rocAuc } from '../logistic-regression.js';
 import { INPUT_NAME, OUTPUT_NAME } from '../onnx/feature-metadata.js';
 import { buildLogisticRegressionOnnx } from '../onnx/logistic-regression-onnx.js';
 import { buildReferenceProfile } from '../reference-profile.js';
 import type { Dataset, FeatureKind } from '../synthetic-data.js';
 import { splitHoldout } from '../synthetic-data.js';
 import type { LoggedTrainingSet } from './logged-training-set.js';
+import { trainOffThread } from './train-off-thread.js';
 import { DEFAULT_WINDOW_MS, loadLoggedTrainingSet, resolveTrainingWindow } from './logged-training-set.js';
 
 export const DEFAULT_MIN_ROWS = 500;
@@ -149,7 +144,7 @@ export async function retrainModel(
     }
   }
 
-  const params = trainLogisticRegression(train, options.train);
+  const params = await trainOffThread(train, options.train);
   const holdoutScores = predictAll(params, holdout);
   const holdoutMetrics = evaluateClassifier(holdoutScores, holdout.y);
   const trainMetrics = evaluateClassifier(predictAll(params, train), train.y);

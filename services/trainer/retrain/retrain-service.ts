@@ -145,7 +145,8 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   await producer.connect();
   const consumer: Consumer = options.kafka.consumer({
     groupId,
-    // Training runs on the JS thread for seconds; the session must outlast one training run.
+    // Training runs on a worker thread and `handle` heartbeats meanwhile (kafkajs heartbeats only between
+    // messages unless asked); the long session is a margin for a stalled ClickHouse read.
     sessionTimeout: 60_000,
     rebalanceTimeout: 120_000,
     heartbeatInterval: 3000,
@@ -198,7 +199,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       const result = await withRetry(
         `retrain ${request.requestId}`,
         async () => {
-          const r = await retrainModel(options, request, options.retrain);
+          const r = await whileHeartbeating(heartbeat, () => retrainModel(options, request, options.retrain));
           if (r.outcome === 'duplicate' && options.announce) {
             await options.announce(registeredEvent(options.registry.root, r.metadata));
           }
@@ -267,5 +268,17 @@ async function ensureRetrainTopics(kafka: Kafka, topic: string, dlqTopic: string
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Keeps the group membership alive while `work` runs: kafkajs heartbeats between messages only. */
+async function whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  // A failed heartbeat (e.g. a rebalance started) is not this request's failure: the commit that follows
+  // tells, and an uncommitted request is redelivered and recognised as already answered.
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
