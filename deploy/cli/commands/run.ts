@@ -20,6 +20,12 @@ export function registerRunCommands(program: Command): void {
       'checkpoint at least this often while records flow (default per topology, else 500)',
       positiveInteger,
     )
+    .option(
+      '--checkpoint-records <n>',
+      'also checkpoint a partition after this many records (default 10000); bounds the records held per partition',
+      positiveInteger,
+    )
+    .option('--fetch-bytes <n>', 'bytes fetched per partition per request (default 1048576)', positiveInteger)
     .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positiveInteger)
     .option(
       '--metrics-port <port>',
@@ -47,6 +53,8 @@ export function registerRunCommands(program: Command): void {
         opts: {
           instance: string;
           checkpointMs?: number;
+          checkpointRecords?: number;
+          fetchBytes?: number;
           sinkBatch?: number;
           maxOutstanding: number;
           metricsPort?: number;
@@ -58,6 +66,8 @@ export function registerRunCommands(program: Command): void {
         await runTopology(topology, {
           instanceId: opts.instance,
           barrierIntervalMs: opts.checkpointMs ?? shipped.defaults?.checkpointMs,
+          barrierEveryRecords: opts.checkpointRecords,
+          maxBytesPerPartition: opts.fetchBytes,
           sinkMaxBatch: opts.sinkBatch ?? shipped.defaults?.sinkMaxBatch,
           maxOutstandingBarriers: opts.maxOutstanding,
           ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
