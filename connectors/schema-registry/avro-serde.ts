@@ -27,7 +27,12 @@ export interface AvroSerdeOptions {
 export interface AvroSerde<T> {
   readonly subject: string;
   serialize(value: T): Promise<Buffer>;
-  deserialize(payload: Buffer | null | undefined): Promise<T>;
+  /**
+   * The value itself once the writer schema is cached (every record but a schema's first), a Promise only
+   * while it is fetched: a Promise per record would cost more than decoding it. Errors are thrown (or
+   * rejected, on the fetching path) as SerdeError.
+   */
+  deserialize(payload: Buffer | null | undefined): T | Promise<T>;
   /** The id the serializer writes (registers/looks it up on first call). */
   writerSchemaId(): Promise<number>;
 }
@@ -246,10 +251,10 @@ export function createAvroSerde<T>(
       return Buffer.concat([writerHeader, body], HEADER_SIZE + body.length);
     },
 
-    async deserialize(payload: Buffer | null | undefined): Promise<T> {
+    deserialize(payload: Buffer | null | undefined): T | Promise<T> {
       const id = readSchemaId(payload);
       const plan = planFor(id);
-      return decodeWith(plan instanceof Promise ? await plan : plan, payload!);
+      return plan instanceof Promise ? plan.then((p) => decodeWith(p, payload!)) : decodeWith(plan, payload!);
     },
   };
 }

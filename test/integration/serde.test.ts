@@ -45,9 +45,10 @@ const TxnEventV2: SchemaDescriptor<TxnEventV2> = {
   avsc: { ...TxnEvent.avsc, fields: [...fields, { name: 'deviceId', type: 'string', default: 'none' }] },
 };
 
-async function serdeError(promise: Promise<unknown>): Promise<SerdeError> {
+/** `attempt` may throw or reject: deserialize throws at once when the schema is cached. */
+async function serdeError(attempt: () => unknown): Promise<SerdeError> {
   try {
-    await promise;
+    await attempt();
   } catch (err) {
     if (err instanceof SerdeError) return err;
     throw err;
@@ -55,8 +56,8 @@ async function serdeError(promise: Promise<unknown>): Promise<SerdeError> {
   assert.fail('expected a SerdeError');
 }
 
-async function expectCode(promise: Promise<unknown>, code: SerdeErrorCode): Promise<SerdeError> {
-  const err = await serdeError(promise);
+async function expectCode(attempt: () => unknown, code: SerdeErrorCode): Promise<SerdeError> {
+  const err = await serdeError(attempt);
   assert.equal(err.code, code, err.message);
   assert.equal(err.transient, code === 'REGISTRY_UNAVAILABLE');
   return err;
@@ -116,19 +117,19 @@ describe('Avro serde with the schema registry', () => {
   it('reports each kind of bad payload with its code', async () => {
     const serde = createAvroSerde(TxnEvent, client, { topic });
     const good = await serde.serialize(txn);
-    await expectCode(serde.deserialize(Buffer.alloc(0)), 'EMPTY_PAYLOAD');
-    await expectCode(serde.deserialize(null), 'EMPTY_PAYLOAD');
+    await expectCode(() => serde.deserialize(Buffer.alloc(0)), 'EMPTY_PAYLOAD');
+    await expectCode(() => serde.deserialize(null), 'EMPTY_PAYLOAD');
     await expectCode(
-      serde.deserialize(Buffer.concat([Buffer.from([1]), good.subarray(1)])),
+      () => serde.deserialize(Buffer.concat([Buffer.from([1]), good.subarray(1)])),
       'BAD_MAGIC_BYTE',
     );
-    await expectCode(serde.deserialize(Buffer.from('{"txnId":"t-1"}')), 'BAD_MAGIC_BYTE');
-    await expectCode(serde.deserialize(good.subarray(0, 3)), 'TRUNCATED_HEADER');
+    await expectCode(() => serde.deserialize(Buffer.from('{"txnId":"t-1"}')), 'BAD_MAGIC_BYTE');
+    await expectCode(() => serde.deserialize(good.subarray(0, 3)), 'TRUNCATED_HEADER');
     const unknownId = Buffer.from(good);
     unknownId.writeInt32BE(987_654, 1);
-    await expectCode(serde.deserialize(unknownId), 'UNKNOWN_SCHEMA_ID');
-    await expectCode(serde.deserialize(good.subarray(0, good.length - 3)), 'AVRO_DECODE_ERROR');
-    await expectCode(serde.deserialize(Buffer.concat([good, Buffer.from([0])])), 'TRAILING_BYTES');
+    await expectCode(() => serde.deserialize(unknownId), 'UNKNOWN_SCHEMA_ID');
+    await expectCode(() => serde.deserialize(good.subarray(0, good.length - 3)), 'AVRO_DECODE_ERROR');
+    await expectCode(() => serde.deserialize(Buffer.concat([good, Buffer.from([0])])), 'TRAILING_BYTES');
     // Wrong types: same schema id, but the channel enum index written by a producer that got it wrong.
     const badEnum = avro.Type.forSchema({
       type: 'record',
@@ -138,7 +139,7 @@ describe('Avro serde with the schema registry', () => {
       ),
     } as avro.Schema);
     const liar = Buffer.concat([good.subarray(0, 5), badEnum.toBuffer({ ...txn, channel: 99 })]);
-    const err = await expectCode(serde.deserialize(liar), 'AVRO_DECODE_ERROR');
+    const err = await expectCode(() => serde.deserialize(liar), 'AVRO_DECODE_ERROR');
     assert.match(err.message, /enum index/);
   });
 
@@ -150,7 +151,7 @@ describe('Avro serde with the schema registry', () => {
     ]);
     payload.writeInt32BE(stringId, 1);
     const err = await expectCode(
-      createAvroSerde(TxnEvent, client, { topic }).deserialize(payload),
+      () => createAvroSerde(TxnEvent, client, { topic }).deserialize(payload),
       'INCOMPATIBLE_SCHEMA',
     );
     assert.match(err.message, new RegExp(`schema id ${stringId}`));
@@ -167,7 +168,7 @@ describe('Avro serde with the schema registry', () => {
     await client.register(`${otherTopic}-value`, { schemaType: 'AVRO', schema: JSON.stringify(narrow) });
     await client.updateCompatibility(`${otherTopic}-value`, 'BACKWARD_TRANSITIVE' as never);
     const err = await expectCode(
-      createAvroSerde(TxnEvent, client, { topic: otherTopic }).serialize(txn),
+      () => createAvroSerde(TxnEvent, client, { topic: otherTopic }).serialize(txn),
       'INCOMPATIBLE_SCHEMA',
     );
     assert.match(err.message, new RegExp(`"${otherTopic.replace(/\./g, '\\.')}-value"`));
@@ -177,7 +178,7 @@ describe('Avro serde with the schema registry', () => {
   it('rejects values that do not match the schema (AVRO_ENCODE_ERROR) naming the field', async () => {
     const serde = createAvroSerde(TxnEvent, client, { topic });
     const bad = { ...txn, amount: 'twelve' } as unknown as TxnEventRecord;
-    const err = await expectCode(serde.serialize(bad), 'AVRO_ENCODE_ERROR');
+    const err = await expectCode(() => serde.serialize(bad), 'AVRO_ENCODE_ERROR');
     assert.match(err.message, /amount/);
   });
 
@@ -185,8 +186,8 @@ describe('Avro serde with the schema registry', () => {
     const down = createRegistryClient(`http://127.0.0.1:${await closedPort()}`, undefined, { maxRetries: 0 });
     const good = await createAvroSerde(TxnEvent, client, { topic }).serialize(txn);
     const serde = createAvroSerde(TxnEvent, down, { topic });
-    await expectCode(serde.deserialize(good), 'REGISTRY_UNAVAILABLE');
-    await expectCode(serde.serialize(txn), 'REGISTRY_UNAVAILABLE');
+    await expectCode(() => serde.deserialize(good), 'REGISTRY_UNAVAILABLE');
+    await expectCode(() => serde.serialize(txn), 'REGISTRY_UNAVAILABLE');
   });
 
   it('decodes from its cache with no registry calls once a schema id is known', async (t) => {
