@@ -15,6 +15,7 @@ import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
 import { createTopic, endpoints, produce, uniqueName } from '../support/kafka.js';
 import { median } from './latency-stats.js';
+import { inMemoryPipelineRate } from './pipeline-in-memory.js';
 import type { Figure, Section } from './report.js';
 
 export interface BenchEvent {
@@ -234,6 +235,7 @@ interface WorkloadRates {
   readonly passThrough: number[];
   readonly oneProcess: number[];
   readonly twoProcesses: number[];
+  readonly inMemory: number[];
 }
 
 /** Rounds per workload: runs of a second or two are noisy on a shared 2-core machine, so medians are reported. */
@@ -261,13 +263,14 @@ async function measureWorkload(
     messages.push({ key: e.cardId, value: await codec.encode(e) });
   }
   await produce(kafka, topic, messages, 5000);
-  const rates: WorkloadRates = { raw: [], passThrough: [], oneProcess: [], twoProcesses: [] };
+  const rates: WorkloadRates = { raw: [], passThrough: [], oneProcess: [], twoProcesses: [], inMemory: [] };
   // Interleaved rounds, so a slow spell of the machine touches every measurement alike.
   for (let round = 0; round < ROUNDS; round += 1) {
     rates.raw.push(events / (await rawConsumeSeconds(kafka, topic, events)));
     rates.passThrough.push(events / (await passThroughSeconds(kafka, topic, events)));
     rates.oneProcess.push(await topologyRate(kafka, topic, codec));
     rates.twoProcesses.push(await twoProcessRate(kafka, topic));
+    rates.inMemory.push(await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages));
   }
   const admin = kafka.admin();
   await admin.connect();
@@ -322,6 +325,15 @@ export async function benchTopologyThroughput(
         note:
           `${runsNote(runs.twoProcesses)}; both start together, so this includes the rebalance when the ` +
           'second joins, and both share the 2 cores with the broker',
+      },
+      {
+        metric: `${workload.name}: the same pipeline without Kafka (in memory, 1 partition)`,
+        value: median(runs.inMemory),
+        unit: 'ev/s',
+        baseline: rawBaseline,
+        note:
+          `${runsNote(runs.inMemory)}; decode, key, window, checkpoint capture and result serialization: ` +
+          "Sluice's own cost, with no fetch, produce or commit",
       },
     );
   }
