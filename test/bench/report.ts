@@ -58,6 +58,7 @@ export function renderMarkdown(command: string, sections: readonly Section[], st
       );
     }
     lines.push('');
+    if (s.analysis) lines.push(s.analysis, '');
   }
   return lines.join('\n');
 }
