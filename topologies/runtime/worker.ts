@@ -534,17 +534,18 @@ export class TopologyWorker {
         const failures = new Map<number, Error>();
         await Promise.all(
           [...merged.values()].map(async (commit) => {
+            const committer = this.committers.get(commit.partition);
             try {
-              const committer = this.committers.get(commit.partition);
               if (!committer) throw new Error(`no transactional producer for partition ${commit.partition}`);
               await committer.commit([commit]);
             } catch (err) {
-              failures.set(commit.partition, err instanceof Error ? err : new Error(String(err)));
+              const error = err instanceof Error ? err : new Error(String(err));
+              failures.set(commit.partition, error);
+              if (committer && isFenced(error)) this.onFenced(commit.partition, committer, error);
             }
           }),
         );
         end();
-        for (const [partition, error] of failures) if (isFenced(error)) this.onFenced(partition, error);
         for (const c of batch) c.done(failures.get(c.checkpoint.partition));
       }
     } finally {
@@ -559,7 +560,9 @@ export class TopologyWorker {
    * while we still believe we own it, we are the stale one (e.g. we stalled past the session timeout),
    * so the worker stops and its restart rejoins the group.
    */
-  private onFenced(partition: number, error: Error): void {
+  private onFenced(partition: number, committer: TransactionalCommitter, error: Error): void {
+    // A committer replaced since (the partition was reopened) failing late says nothing about the new one.
+    if (this.committers.get(partition) !== committer) return;
     const pipeline = this.pipelines.get(partition);
     // Dropped before its commit promise rejects, so the pipeline does not report the failure as fatal.
     if (pipeline) this.forgetPartition(partition, pipeline);
