@@ -68,14 +68,14 @@ export class PartitionPipeline {
   private readonly stores = new Map<string, ChangelogStore<unknown>>();
   private readonly captured = new Map<number, ChangelogEntry[]>();
   /**
-   * Fed but not yet committed, in offset order: the bytes behind dead letters. Counted absolutely: heldIn
-   * messages were ever fed, the first heldOut are released, and held[0] is message number heldBase.
+   * Fed but not yet committed, in offset order: the bytes behind dead letters. Counted absolutely: held[0]
+   * is the heldBase-th message ever fed, and the first heldOut are released.
    */
   private held: KafkaMessage[] = [];
   private heldBase = 0;
-  private heldIn = 0;
   private heldOut = 0;
-  private readonly outstanding = new Map<number, { readonly nextOffset: string; readonly heldIn: number }>();
+  /** Unfinished barriers: id -> how many messages had been fed before it (what its commit releases). */
+  private readonly outstanding = new Map<number, number>();
   private readonly arrivals = new Map<number, number>();
   private pendingSide: Promise<void>[] = [];
   private buffer: KafkaMessage[] = [];
@@ -142,6 +142,11 @@ export class PartitionPipeline {
   /** Records held in memory: fetched but not fed, plus fed but not yet committed. */
   get heldRecords(): number {
     return this.buffer.length - this.bufferHead + (this.heldIn - this.heldOut);
+  }
+
+  /** Messages ever fed to this pipeline. */
+  private get heldIn(): number {
+    return this.heldBase + this.held.length;
   }
 
   start(): void {
@@ -284,7 +289,6 @@ export class PartitionPipeline {
       timestamp: Number(message.timestamp),
     };
     this.held.push(message);
-    this.heldIn += 1;
     this.input.next({
       kind: 'record',
       value: message.value ?? null,
@@ -318,7 +322,7 @@ export class PartitionPipeline {
     };
     this.sinceBarrier = 0;
     this.lastBarrierAt = Date.now();
-    this.outstanding.set(barrier.id, { nextOffset: barrier.nextOffset, heldIn: this.heldIn });
+    this.outstanding.set(barrier.id, this.heldIn);
     this.input.next(barrier);
   }
 
@@ -347,7 +351,7 @@ export class PartitionPipeline {
           changelog,
         });
         this.committedOffset = barrier.nextOffset;
-        const releaseTo = this.outstanding.get(barrier.id)?.heldIn ?? this.heldOut;
+        const releaseTo = this.outstanding.get(barrier.id) ?? this.heldOut;
         this.outstanding.delete(barrier.id);
         this.release(releaseTo);
         this.drain();
