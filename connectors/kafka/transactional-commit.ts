@@ -56,10 +56,6 @@ export class TransactionalCommitter {
     await tx.abort();
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
-  }
-
   /** Lets the commit in flight (if any) finish, then disconnects. */
   async close(): Promise<void> {
     await this.chain;
