@@ -1,4 +1,5 @@
 import type { FixedWindows } from './assigner.js';
+import { latestWindowStart } from './hopping.js';
 import type { ClosedWindow, LateInfo, StrategyContext, WindowStrategy } from './strategy.js';
 
 /**
@@ -15,7 +16,7 @@ export function fixedStrategy<In, Acc>(
       // The windows containing eventTime, latest start first (as fixedWindowsContaining lists them), without
       // allocating them: this runs once per record. Earlier starts close earlier, so the first closed
       // window ends the loop.
-      const lastStart = Math.floor(eventTime / assigner.advance) * assigner.advance;
+      const lastStart = latestWindowStart(assigner, eventTime);
       if (closeAt(lastStart) <= watermark) return { eventTime, watermark, closedAt: closeAt(lastStart) };
       for (
         let start = lastStart;

@@ -18,10 +18,14 @@ export function hopping(size: Duration, advance: Duration): FixedWindows {
   return { kind: 'hopping', size: sizeMs, advance: advanceMs, describe: `hopping(${sizeMs},${advanceMs})` };
 }
 
+/** The start of the latest fixed window containing `eventTime`; earlier ones start `advance` apart. */
+export const latestWindowStart = (assigner: FixedWindows, eventTime: number): number =>
+  Math.floor(eventTime / assigner.advance) * assigner.advance;
+
 /** The fixed windows containing `eventTime`, latest start first. */
 export function fixedWindowsContaining(assigner: FixedWindows, eventTime: number): TimeWindow[] {
   const windows: TimeWindow[] = [];
-  const lastStart = Math.floor(eventTime / assigner.advance) * assigner.advance;
+  const lastStart = latestWindowStart(assigner, eventTime);
   for (let start = lastStart; start > eventTime - assigner.size; start -= assigner.advance) {
     windows.push({ start, end: start + assigner.size });
   }
