@@ -6,17 +6,8 @@ import type { TrainJob, TrainReply } from './train-off-thread.js';
 const job = workerData as TrainJob;
 let reply: TrainReply;
 try {
-  const params = trainLogisticRegression(job.data, job.options);
-  reply = {
-    ok: true,
-    params: {
-      featureNames: [...params.featureNames],
-      mean: Array.from(params.mean),
-      std: Array.from(params.std),
-      weights: Array.from(params.weights),
-      bias: params.bias,
-    },
-  };
+  // Typed arrays survive postMessage's structured clone as they are.
+  reply = { ok: true, params: trainLogisticRegression(job.data, job.options) };
 } catch (err) {
   reply = { ok: false, message: err instanceof Error ? err.message : String(err) };
 }
