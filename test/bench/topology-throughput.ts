@@ -13,7 +13,7 @@ import { tumbling, window } from '../../operators/windows/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
-import { createTopic, endpoints, produce, uniqueName } from '../support/kafka.js';
+import { createTopic, endpoints, produce, topologyTopics, uniqueName } from '../support/kafka.js';
 import { median } from './latency-stats.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
 import type { Figure, Section } from './report.js';
@@ -136,9 +136,7 @@ async function committedRate(
   if (started === undefined)
     throw new Error(`${name}: every offset was committed but no first record was seen`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await admin
-    .deleteTopics({ topics: [`${name}.out`, `${name}-changelog`, `${name}.dlq`, `${name}.late`] })
-    .catch(() => {});
+  await admin.deleteTopics({ topics: [`${name}.out`, ...topologyTopics(name)] }).catch(() => {});
   await admin.disconnect();
   return total / seconds;
 }
