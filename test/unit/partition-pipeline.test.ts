@@ -8,12 +8,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import pino from 'pino';
+import { Observable } from 'rxjs';
 import type { SinkWriter } from '../../connectors/sink.js';
 import { rawOf } from '../../operators/raw-of.js';
 import { mapValues, recordStage } from '../../operators/record-stage.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
-import { PartitionPipeline, type CheckpointReady } from '../../topologies/runtime/partition-pipeline.js';
-import type { DeadLetterReason, RawRecord, StreamRecord } from '../../schemas/stream.js';
+import {
+  PartitionPipeline,
+  POSITION_KEY,
+  changelogKey,
+  type CheckpointReady,
+} from '../../topologies/runtime/partition-pipeline.js';
+import type { DeadLetterReason, Element, RawRecord, Stage, StreamRecord } from '../../schemas/stream.js';
 
 const message = (offset: number, value: string): KafkaMessage =>
   ({
@@ -120,4 +126,76 @@ test('each checkpoint resumes after the last record fed before it, and a re-deli
   // Headers arrive as strings; records without headers share one empty object.
   assert.equal(h.written[1]?.headers.trace, 't11');
   assert.deepEqual(h.written[0]?.headers, {});
+});
+
+/** Counts records per value in a store, capturing its changes at every barrier (as the window stage does). */
+const countPerValue: Stage<Buffer | null, Buffer | null> = (ctx) => (source) =>
+  new Observable<Element<Buffer | null>>((subscriber) =>
+    source.subscribe({
+      next: (element) => {
+        if (element.kind === 'barrier') ctx.captureState(element);
+        else {
+          const store = ctx.store<number>('counts');
+          const key = element.value?.toString() ?? '';
+          store.put(key, (store.get(key) ?? 0) + 1);
+        }
+        subscriber.next(element);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    }),
+  );
+
+test('checkpoints that become ready while a commit is in flight go out together in the next one', async () => {
+  const commits: CheckpointReady[] = [];
+  let releaseFirst: () => void = () => undefined;
+  const firstCommitted = new Promise<void>((r) => (releaseFirst = r));
+  const writer: SinkWriter<unknown> = { async write() {}, async close() {} };
+  const pipeline = new PartitionPipeline({
+    topology: topology('coalesce-unit')
+      .from(kafkaSource('events'))
+      .pipe(countPerValue)
+      .to({ name: 'memory', topics: [], open: async () => writer }),
+    partition: 0,
+    restored: new Map(),
+    sinkWriters: [writer],
+    logger: pino({ level: 'silent' }),
+    barrierEveryRecords: 2,
+    barrierIntervalMs: 60_000,
+    maxOutstandingBarriers: 1_000,
+    sinkMaxBatch: 100,
+    writeSide: async () => undefined,
+    commit: async (checkpoint) => {
+      commits.push(checkpoint);
+      if (commits.length === 1) await firstCommitted;
+    },
+    onCredit: () => undefined,
+    onFatal: (err) => assert.fail(err),
+  });
+  pipeline.start();
+  const settle = async () => {
+    for (let i = 0; i < 20; i += 1) await new Promise((r) => setImmediate(r));
+  };
+  pipeline.enqueue([message(0, 'a'), message(1, 'a')]);
+  await settle();
+  // Three more barriers pass the sink while the first commit hangs.
+  pipeline.enqueue(['a', 'b', 'a', 'b', 'b', 'c'].map((v, i) => message(2 + i, v)));
+  await settle();
+  assert.equal(commits.length, 1, 'one commit in flight per partition');
+  releaseFirst();
+  await settle();
+  assert.equal(commits.length, 2, 'the three waiting checkpoints are committed as one');
+  const [first, second] = commits as [CheckpointReady, CheckpointReady];
+  assert.equal(first.nextOffset, '2');
+  assert.equal(second.nextOffset, '8', 'resumes after the last of the merged checkpoints');
+  assert.ok(second.barrierId > first.barrierId + 1);
+  // Each key once, with its latest count; the position once, the last barrier's.
+  const entries = new Map(second.changelog.map((e) => [e.key, e.value]));
+  assert.equal(entries.size, second.changelog.length, 'no key written twice in one commit');
+  assert.equal(entries.get(changelogKey('counts', 'a')), '4');
+  assert.equal(entries.get(changelogKey('counts', 'b')), '3');
+  assert.equal(entries.get(changelogKey('counts', 'c')), '1');
+  assert.equal(entries.get(POSITION_KEY), JSON.stringify('8'));
+  assert.equal(pipeline.outstandingBarriers, 0, 'every merged barrier is released');
+  assert.equal(pipeline.heldRecords, 0);
 });

@@ -41,6 +41,13 @@ export interface CheckpointReady {
   readonly changelog: readonly ChangelogEntry[];
 }
 
+/** A barrier every sink has acknowledged: its captured state and the side writes it must wait for. */
+interface ReadyCheckpoint {
+  readonly barrier: Barrier;
+  readonly changelog: readonly ChangelogEntry[];
+  readonly side: readonly Promise<void>[];
+}
+
 export interface PartitionPipelineOptions {
   readonly topology: Topology;
   readonly partition: number;
@@ -81,6 +88,9 @@ export class PartitionPipeline {
   private buffer: KafkaMessage[] = [];
   private bufferHead = 0;
   private commitChain: Promise<void> = Promise.resolve();
+  /** Checkpoints whose barrier every sink has passed, waiting for the commit in flight to finish. */
+  private readyCheckpoints: ReadyCheckpoint[] = [];
+  private committing = false;
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private nextBarrierId = 1;
@@ -333,31 +343,45 @@ export class PartitionPipeline {
       return;
     }
     this.arrivals.delete(barrier.id);
-    const side = this.pendingSide;
+    this.readyCheckpoints.push({
+      barrier,
+      changelog: this.captured.get(barrier.id) ?? [],
+      side: this.pendingSide,
+    });
     this.pendingSide = [];
-    const changelog = [
-      ...(this.captured.get(barrier.id) ?? []),
-      { key: POSITION_KEY, value: JSON.stringify(barrier.nextOffset) },
-    ];
     this.captured.delete(barrier.id);
-    this.commitChain = this.commitChain
-      .then(async () => {
-        await Promise.all(side);
-        if (this.disposed) return;
-        await this.o.commit({
-          partition: this.o.partition,
-          barrierId: barrier.id,
-          nextOffset: barrier.nextOffset,
-          changelog,
-        });
-        this.committedOffset = barrier.nextOffset;
-        const releaseTo = this.outstanding.get(barrier.id) ?? this.heldOut;
+    this.commitReady();
+  }
+
+  /**
+   * One commit in flight per partition; checkpoints that become ready meanwhile go out together in the
+   * next one (a transaction costs several round trips, so a backlog would otherwise commit barrier by
+   * barrier and trail far behind the records it covers).
+   */
+  private commitReady(): void {
+    if (this.committing || this.readyCheckpoints.length === 0 || this.disposed) return;
+    const ready = this.readyCheckpoints.splice(0);
+    const last = (ready[ready.length - 1] as ReadyCheckpoint).barrier;
+    this.committing = true;
+    this.commitChain = (async () => {
+      await Promise.all(ready.flatMap((r) => r.side));
+      if (this.disposed) return;
+      await this.o.commit({
+        partition: this.o.partition,
+        barrierId: last.id,
+        nextOffset: last.nextOffset,
+        changelog: mergedChangelog(ready, last.nextOffset),
+      });
+      this.committedOffset = last.nextOffset;
+      for (const { barrier } of ready) {
+        this.release(this.outstanding.get(barrier.id) ?? this.heldOut);
         this.outstanding.delete(barrier.id);
-        this.release(releaseTo);
-        this.drain();
-        this.o.onCredit();
-      })
-      .catch((err: unknown) => this.fail(err));
+      }
+      this.committing = false;
+      this.drain();
+      this.o.onCredit();
+      this.commitReady();
+    })().catch((err: unknown) => this.fail(err));
   }
 
   /** Forgets the held messages fed before a committed barrier; the array is compacted now and then. */
@@ -392,6 +416,21 @@ export class PartitionPipeline {
     this.dispose();
     this.o.onFatal(error);
   }
+}
+
+/**
+ * The changelog of checkpoints committed together: a key written by several keeps its latest value (they
+ * come in barrier order), and the position is the last barrier's.
+ */
+function mergedChangelog(ready: readonly ReadyCheckpoint[], nextOffset: string): ChangelogEntry[] {
+  const position: ChangelogEntry = { key: POSITION_KEY, value: JSON.stringify(nextOffset) };
+  if (ready.length === 1) return [...(ready[0] as ReadyCheckpoint).changelog, position];
+  const latest = new Map<string, string | null>();
+  for (const r of ready) for (const e of r.changelog) latest.set(e.key, e.value);
+  const merged: ChangelogEntry[] = [];
+  for (const [key, value] of latest) merged.push({ key, value });
+  merged.push(position);
+  return merged;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});

@@ -12,7 +12,7 @@ import { restoreChangelog } from '../../connectors/kafka/changelog-restore.js';
 import { rootLogger } from '../../connectors/kafka/client.js';
 import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
 import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
-import { TransactionalCommitter, type PartitionCommit } from '../../connectors/kafka/transactional-commit.js';
+import { TransactionalCommitter } from '../../connectors/kafka/transactional-commit.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
 import type { Topology } from '../builder.js';
@@ -106,8 +106,7 @@ export class TopologyWorker {
   /** False from a rebalance or crash until the next assignment: we may not own anything meanwhile. */
   private member = false;
   private lastHeartbeatAt = 0;
-  private commitsIdle: Promise<void> = Promise.resolve();
-  private committing = false;
+  private readonly commitsInFlight = new Set<Promise<void>>();
   private stopping = false;
   private fatalHandlers: ((err: Error) => void)[] = [];
 
@@ -249,13 +248,13 @@ export class TopologyWorker {
     try {
       // With no commit in flight, the group's offsets read below are exactly what we (or another owner)
       // committed, so a partition whose offset is not ours really was processed elsewhere.
-      await this.commitsIdle;
+      await this.commitsIdle();
       await this.applyAssignment(partitions);
     } finally {
       this.assigning = false;
       this.member = true;
       this.lastHeartbeatAt = Date.now();
-      void this.flushCommits();
+      this.flushCommits();
     }
   }
 
@@ -432,7 +431,7 @@ export class TopologyWorker {
         pipeline,
         done: (e) => (e ? reject(e) : resolve()),
       });
-      void this.flushCommits();
+      this.flushCommits();
     });
   }
 
@@ -500,58 +499,51 @@ export class TopologyWorker {
     committer.close().catch((err: unknown) => this.logger.warn({ partition, err }, 'committer close failed'));
   }
 
-  private flushCommits(): Promise<void> {
-    if (this.committing || !this.mayCommit()) {
-      if (!this.committing && this.pendingCommits.length > 0) this.retryCommitsSoon();
-      return this.commitsIdle;
+  /**
+   * Sends every pending checkpoint to its partition's producer at once: partitions commit independently,
+   * so a slow transaction on one never holds back the others.
+   */
+  private flushCommits(): void {
+    if (this.pendingCommits.length === 0) return;
+    if (!this.mayCommit()) {
+      this.retryCommitsSoon();
+      return;
     }
-    this.committing = true;
-    this.commitsIdle = this.runCommits();
-    return this.commitsIdle;
+    const batch = this.pendingCommits.splice(0);
+    for (const request of batch) {
+      // Never commit for a partition we no longer own: the new owner's progress would be overwritten.
+      // A pipeline replaced since (revoked, or rebuilt as stale) must not commit either: compare identity.
+      if (this.pipelines.get(request.checkpoint.partition) !== request.pipeline) {
+        request.done();
+        continue;
+      }
+      const run = this.commitPartition(request.checkpoint).then(request.done);
+      this.commitsInFlight.add(run);
+      void run.finally(() => this.commitsInFlight.delete(run));
+    }
   }
 
-  private async runCommits(): Promise<void> {
+  /** Resolves with the commit's error, if any (the pipeline that asked for it decides what it means). */
+  private async commitPartition(checkpoint: CheckpointReady): Promise<Error | undefined> {
+    const { partition } = checkpoint;
+    const committer = this.committers.get(partition);
+    const end = commitSeconds.startTimer({ topology: this.topology.name });
     try {
-      while (this.pendingCommits.length > 0 && this.mayCommit()) {
-        const batch = this.pendingCommits.splice(0);
-        // Never commit for a partition we no longer own: the new owner's progress would be overwritten.
-        // A pipeline replaced since (revoked, or rebuilt as stale) must not commit either: compare identity.
-        const owned = batch.filter((c) => this.pipelines.get(c.checkpoint.partition) === c.pipeline);
-        const merged = new Map<
-          number,
-          PartitionCommit & { changelog: { key: string; value: string | null }[] }
-        >();
-        for (const { checkpoint } of owned) {
-          const prev = merged.get(checkpoint.partition);
-          merged.set(checkpoint.partition, {
-            partition: checkpoint.partition,
-            nextOffset: checkpoint.nextOffset,
-            changelog: [...(prev?.changelog ?? []), ...checkpoint.changelog],
-          });
-        }
-        const end = commitSeconds.startTimer({ topology: this.topology.name });
-        // One transaction per partition, all in flight together: each partition has its own producer.
-        const failures = new Map<number, Error>();
-        await Promise.all(
-          [...merged.values()].map(async (commit) => {
-            const committer = this.committers.get(commit.partition);
-            try {
-              if (!committer) throw new Error(`no transactional producer for partition ${commit.partition}`);
-              await committer.commit([commit]);
-            } catch (err) {
-              const error = err instanceof Error ? err : new Error(String(err));
-              failures.set(commit.partition, error);
-              if (committer && isFenced(error)) this.onFenced(commit.partition, committer, error);
-            }
-          }),
-        );
-        end();
-        for (const c of batch) c.done(failures.get(c.checkpoint.partition));
-      }
+      if (!committer) throw new Error(`no transactional producer for partition ${partition}`);
+      await committer.commit([checkpoint]);
+      return undefined;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (committer && isFenced(error)) this.onFenced(partition, committer, error);
+      return error;
     } finally {
-      this.committing = false;
-      if (this.pendingCommits.length > 0) this.retryCommitsSoon();
+      end();
     }
+  }
+
+  /** Resolves once no commit is in flight (none starts while an assignment is applied: see mayCommit). */
+  private commitsIdle(): Promise<void> {
+    return Promise.all([...this.commitsInFlight]).then(() => undefined);
   }
 
   /**
@@ -586,7 +578,7 @@ export class TopologyWorker {
     if (this.retryTimer || this.stopping) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.flushCommits();
+      this.flushCommits();
     }, 100);
     this.retryTimer.unref();
   }
