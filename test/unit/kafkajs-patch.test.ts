@@ -1,0 +1,134 @@
+/**
+ * patches/kafkajs+2.2.4.patch rewrites parts of kafkajs' wire encoding for speed. These properties hold
+ * the patched code to the protocol, computed independently here with BigInt: the bytes on the wire must
+ * not change. (The integration tests produce and consume through the same code.)
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import fc from 'fast-check';
+
+const require = createRequire(import.meta.url);
+
+interface EncoderInstance {
+  writeVarInt(v: number): EncoderInstance;
+  writeVarLong(v: unknown): EncoderInstance;
+  writeEncoderArray(v: EncoderInstance[]): EncoderInstance;
+  readonly buffer: Buffer;
+}
+interface EncoderClass {
+  new (initialSize?: number): EncoderInstance;
+  sizeOfVarInt(v: number): number;
+  sizeOfVarLong(v: unknown): number;
+}
+const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => EncoderInstance;
+const Long = require('kafkajs/src/utils/long') as { fromString(s: string): unknown };
+
+/** Zigzag then unsigned LEB128, as the Kafka protocol defines varint (bits = 32) and varlong (bits = 64). */
+function reference(value: bigint, bits: 32n | 64n): Buffer {
+  let z = BigInt.asUintN(Number(bits), (value << 1n) ^ (value >> (bits - 1n)));
+  const bytes: number[] = [];
+  while (z >= 0x80n) {
+    bytes.push(Number(z & 0x7fn) | 0x80);
+    z >>= 7n;
+  }
+  bytes.push(Number(z));
+  return Buffer.from(bytes);
+}
+
+const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+
+test('varints are written in place with the protocol bytes, and sized to match', () => {
+  fc.assert(
+    fc.property(int32, (n) => {
+      const expected = reference(BigInt(n), 32n);
+      assert.deepEqual(new Encoder().writeVarInt(n).buffer, expected);
+      assert.equal(Encoder.sizeOfVarInt(n), expected.length);
+    }),
+  );
+});
+
+test('varlongs: small numbers take the varint path, everything else Long.js; same bytes either way', () => {
+  const anyLong = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  fc.assert(
+    fc.property(fc.oneof(int32.map(BigInt), anyLong), (n) => {
+      const expected = reference(n, 64n);
+      const inputs: unknown[] = [Long.fromString(n.toString()), n.toString()];
+      if (Number.isSafeInteger(Number(n))) inputs.push(Number(n));
+      for (const input of inputs) {
+        assert.deepEqual(new Encoder().writeVarLong(input).buffer, expected, `${typeof input} ${n}`);
+        assert.equal(Encoder.sizeOfVarLong(input), expected.length, `${typeof input} ${n}`);
+      }
+    }),
+  );
+});
+
+test('a record is exactly its declared size, and encoder arrays concatenate byte for byte', () => {
+  const record = fc.record({
+    offsetDelta: fc.nat({ max: 100_000 }),
+    timestampDelta: fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+    key: fc.option(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))),
+    value: fc.option(fc.uint8Array({ maxLength: 2_000 }).map((a) => Buffer.from(a))),
+    headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 20 }), {
+      maxKeys: 3,
+    }),
+  });
+  fc.assert(
+    fc.property(fc.array(record, { maxLength: 20 }), (records) => {
+      const encoded = records.map((r) => Record(r));
+      for (const e of encoded) {
+        const bytes = e.buffer;
+        // The leading varint is the body length: what follows it must be exactly that long.
+        const lengthBytes = bytes.findIndex((b) => (b & 0x80) === 0) + 1;
+        let z = 0n;
+        for (let i = lengthBytes - 1; i >= 0; i -= 1) z = (z << 7n) | BigInt((bytes[i] as number) & 0x7f);
+        const body = Number((z >> 1n) ^ -(z & 1n));
+        assert.equal(bytes.length, lengthBytes + body);
+      }
+      const joined = new Encoder(1).writeEncoderArray(encoded).buffer;
+      assert.deepEqual(joined, Buffer.concat(encoded.map((e) => e.buffer)));
+    }),
+  );
+});
+
+test("a produced batch's first and max timestamps are the numeric min and max of its records'", async () => {
+  const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (o: object) => {
+    encode(): Promise<EncoderInstance>;
+  };
+  const topic = 'ts';
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.option(fc.integer({ min: 1, max: 2 ** 45 }), { nil: undefined }), {
+        minLength: 1,
+        maxLength: 50,
+      }),
+      async (stamps) => {
+        const messages = stamps.map((t, i) => ({
+          key: null,
+          value: Buffer.from(String(i)),
+          ...(t === undefined ? {} : { timestamp: String(t) }),
+        }));
+        const before = Date.now();
+        const request = await produceV3({
+          acks: -1,
+          timeout: 1000,
+          topicData: [{ topic, partitions: [{ partition: 0, firstSequence: 0, messages }] }],
+        }).encode();
+        const b = request.buffer;
+        // transactionalId (null), acks, timeout, topic count, topic, partition count, partition, set size,
+        // base offset, batch length, leader epoch, magic, crc, attributes, last offset delta.
+        const at = 2 + 2 + 4 + 4 + 2 + topic.length + 4 + 4 + 4 + 8 + 4 + 4 + 1 + 4 + 2 + 4;
+        const first = Number(b.readBigInt64BE(at));
+        const max = Number(b.readBigInt64BE(at + 8));
+        const given = stamps.filter((t): t is number => t !== undefined);
+        if (given.length > 0) {
+          assert.equal(first, Math.min(...given));
+          assert.equal(max, Math.max(...given));
+        } else {
+          assert.ok(first >= before && first === max, 'no timestamps: the send time');
+        }
+      },
+    ),
+  );
+});
