@@ -40,7 +40,7 @@ interface Harness {
 }
 
 /** A pipeline that decodes values to strings, then dead-letters those starting with "bad" (with the raw bytes). */
-function harness(barrierEveryRecords: number): Harness {
+function harness(barrierEveryRecords: number, caughtUpCheckpointMs?: number): Harness {
   const written: StreamRecord<unknown>[] = [];
   const checkpoints: CheckpointReady[] = [];
   const deadLetters: { raw: RawRecord; reason: DeadLetterReason }[] = [];
@@ -69,6 +69,7 @@ function harness(barrierEveryRecords: number): Harness {
     logger: pino({ level: 'silent' }),
     barrierEveryRecords,
     barrierIntervalMs: 60_000,
+    ...(caughtUpCheckpointMs === undefined ? {} : { caughtUpCheckpointMs }),
     maxOutstandingBarriers: 1_000,
     sinkMaxBatch: 100,
     writeSide: async (_kind, raw, reason) => void deadLetters.push({ raw, reason }),
@@ -198,4 +199,36 @@ test('checkpoints that become ready while a commit is in flight go out together 
   assert.equal(entries.get(POSITION_KEY), JSON.stringify('8'));
   assert.equal(pipeline.outstandingBarriers, 0, 'every merged barrier is released');
   assert.equal(pipeline.heldRecords, 0);
+});
+
+test('a caught-up partition checkpoints soon; one with a backlog waits for the interval or the count', async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const behind = harness(1_000, 20);
+  behind.pipeline.enqueue([message(0, 'a'), message(1, 'b')], false);
+  await sleep(80);
+  await behind.settle();
+  assert.equal(behind.checkpoints.length, 0, 'more is waiting in the partition: no early checkpoint');
+
+  const caughtUp = harness(1_000, 20);
+  caughtUp.pipeline.enqueue([message(0, 'a'), message(1, 'b')], true);
+  await caughtUp.settle();
+  assert.equal(caughtUp.checkpoints.length, 0, 'not before caughtUpCheckpointMs has passed');
+  await sleep(80);
+  await caughtUp.settle();
+  assert.deepEqual(
+    caughtUp.checkpoints.map((c) => c.nextOffset),
+    ['2'],
+  );
+  // Nothing fed since: no empty checkpoints while the partition stays idle.
+  await sleep(60);
+  assert.equal(caughtUp.checkpoints.length, 1);
+  caughtUp.pipeline.enqueue([message(2, 'c')], true);
+  await sleep(80);
+  await caughtUp.settle();
+  assert.deepEqual(
+    caughtUp.checkpoints.map((c) => c.nextOffset),
+    ['2', '3'],
+  );
+  behind.pipeline.dispose();
+  caughtUp.pipeline.dispose();
 });

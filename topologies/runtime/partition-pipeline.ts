@@ -57,6 +57,11 @@ export interface PartitionPipelineOptions {
   readonly logger: Logger;
   readonly barrierEveryRecords: number;
   readonly barrierIntervalMs: number;
+  /**
+   * Once the partition has caught up with its input, checkpoint this soon after the last checkpoint
+   * instead of waiting for `barrierIntervalMs` or `barrierEveryRecords` (defaults to barrierIntervalMs).
+   */
+  readonly caughtUpCheckpointMs?: number;
   readonly maxOutstandingBarriers: number;
   readonly sinkMaxBatch: number;
   readonly writeSide: (
@@ -96,6 +101,9 @@ export class PartitionPipeline {
   private nextBarrierId = 1;
   private sinceBarrier = 0;
   private lastBarrierAt = Date.now();
+  /** The last fetched batch reached the end of the partition (see caughtUpCheckpointMs). */
+  private caughtUp = false;
+  private caughtUpTimer: NodeJS.Timeout | undefined;
   /** Offsets below this were already taken: a re-delivery after a rebalance is skipped, not counted twice. */
   private nextToTake: bigint | undefined;
   /** Offset of the last record fed; the next barrier resumes after it. */
@@ -184,9 +192,14 @@ export class PartitionPipeline {
     this.timer.unref();
   }
 
-  /** Takes a fetched batch (already in offset order). */
-  enqueue(messages: readonly KafkaMessage[]): void {
-    if (this.disposed || messages.length === 0) return;
+  /**
+   * Takes a fetched batch (already in offset order). `caughtUp`: the batch ends at the partition's high
+   * watermark, so no backlog is waiting and an early checkpoint costs no throughput.
+   */
+  enqueue(messages: readonly KafkaMessage[], caughtUp = false): void {
+    if (this.disposed) return;
+    this.caughtUp = caughtUp;
+    if (messages.length === 0) return;
     const floor = this.nextToTake;
     // Offsets rise within a batch, so one comparison usually clears all of it (parsing every offset into a
     // BigInt would cost more than the rest of the hand-over).
@@ -205,6 +218,7 @@ export class PartitionPipeline {
     if (this.disposed) return;
     this.disposed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.caughtUpTimer) clearTimeout(this.caughtUpTimer);
     this.subscription?.unsubscribe();
     this.buffer = [];
     this.bufferHead = 0;
@@ -288,6 +302,29 @@ export class PartitionPipeline {
     } finally {
       this.draining = false;
     }
+    if (this.caughtUp) this.scheduleCaughtUpCheckpoint();
+  }
+
+  /**
+   * A caught-up partition checkpoints `caughtUpCheckpointMs` after its last checkpoint (and once that one
+   * has committed): what it fed becomes visible to read_committed consumers promptly, while a partition
+   * with a backlog keeps taking few, large checkpoints (each rewrites every key changed since the last,
+   * so many small ones multiply the changelog writes).
+   */
+  private scheduleCaughtUpCheckpoint(): void {
+    if (this.caughtUpTimer || this.disposed || this.sinceBarrier === 0) return;
+    const spacing = this.o.caughtUpCheckpointMs ?? this.o.barrierIntervalMs;
+    const wait = Math.max(0, this.lastBarrierAt + spacing - Date.now());
+    this.caughtUpTimer = setTimeout(() => {
+      this.caughtUpTimer = undefined;
+      if (this.disposed || !this.caughtUp || this.sinceBarrier === 0) return;
+      if (Date.now() - this.lastBarrierAt < spacing) return this.scheduleCaughtUpCheckpoint();
+      // Still feeding a fetched backlog, or a checkpoint is unfinished: drain() calls back here after the
+      // commit. Early checkpoints never stack up, so they cannot use up the credit and pause the partition.
+      if (this.bufferHead < this.buffer.length || this.outstanding.size > 0) return;
+      this.emitBarrier();
+    }, wait);
+    this.caughtUpTimer.unref();
   }
 
   private feed(message: KafkaMessage): void {

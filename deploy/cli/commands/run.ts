@@ -21,6 +21,11 @@ export function registerRunCommands(program: Command): void {
       positiveInteger,
     )
     .option(
+      '--checkpoint-caught-up-ms <ms>',
+      'once a partition has caught up with its input, checkpoint this soon after the last checkpoint (default 100)',
+      positiveInteger,
+    )
+    .option(
       '--checkpoint-records <n>',
       'also checkpoint a partition after this many records (default 10000); bounds the records held per partition',
       positiveInteger,
@@ -53,6 +58,7 @@ export function registerRunCommands(program: Command): void {
         opts: {
           instance: string;
           checkpointMs?: number;
+          checkpointCaughtUpMs?: number;
           checkpointRecords?: number;
           fetchBytes?: number;
           sinkBatch?: number;
@@ -66,6 +72,7 @@ export function registerRunCommands(program: Command): void {
         await runTopology(topology, {
           instanceId: opts.instance,
           barrierIntervalMs: opts.checkpointMs ?? shipped.defaults?.checkpointMs,
+          caughtUpCheckpointMs: opts.checkpointCaughtUpMs,
           barrierEveryRecords: opts.checkpointRecords,
           maxBytesPerPartition: opts.fetchBytes,
           sinkMaxBatch: opts.sinkBatch ?? shipped.defaults?.sinkMaxBatch,
