@@ -11,6 +11,19 @@ export function fixedStrategy<In, Acc>(
   { store, queue, ops, grace }: StrategyContext<In, Acc>,
 ): WindowStrategy<In> {
   const closeAt = (start: number): number => start + assigner.size + grace;
+  /**
+   * Each key's latest open window and its store id: consecutive records of a key mostly fall in the same
+   * window, and building the id (JSON) per record cost more than the aggregate update. Bounded by the
+   * open windows: an entry goes when its window closes.
+   */
+  const latestIds = new Map<string, { start: number; id: string }>();
+  const windowId = (key: string, start: number): string => {
+    const latest = latestIds.get(key);
+    if (latest !== undefined && latest.start === start) return latest.id;
+    const id = JSON.stringify([key, start]);
+    if (latest === undefined || start > latest.start) latestIds.set(key, { start, id });
+    return id;
+  };
   return {
     add(key, eventTime, input, stamp, watermark): LateInfo | null {
       // The windows containing eventTime, latest start first (as fixedWindowsContaining lists them), without
@@ -23,7 +36,7 @@ export function fixedStrategy<In, Acc>(
         start > eventTime - assigner.size && closeAt(start) > watermark;
         start -= assigner.advance
       ) {
-        const id = JSON.stringify([key, start]);
+        const id = windowId(key, start);
         const acc = store.get(id) as Acc | undefined;
         store.put(id, ops.add(acc ?? ops.init(), input, stamp));
         // A stored window is already queued (at creation, or by reschedule on restore): its close time
@@ -40,6 +53,7 @@ export function fixedStrategy<In, Acc>(
         const [key, start] = JSON.parse(id) as [string, number];
         closed.push({ key, start, end: start + assigner.size, acc });
         store.delete(id);
+        if (latestIds.get(key)?.start === start) latestIds.delete(key);
       }
       return closed;
     },
