@@ -4,6 +4,8 @@
  * rebuilt from the store on restore, never persisted. Duplicate (closeAt, id) pairs are ignored; stale
  * entries (a session that grew and moved its close time) are harmless because strategies re-check.
  */
+const NOTHING_DUE: readonly string[] = Object.freeze([]);
+
 interface Entry {
   readonly at: number;
   readonly id: string;
@@ -26,7 +28,9 @@ export class ClosingQueue {
   }
 
   /** Remove and return the distinct ids of all entries with closeAt <= watermark. */
-  popDue(watermark: number): string[] {
+  popDue(watermark: number): readonly string[] {
+    // Called for every record that moves the watermark; most close nothing, and need allocate nothing.
+    if (this.heap.length === 0 || this.heap[0]!.at > watermark) return NOTHING_DUE;
     const ids = new Set<string>();
     while (this.heap.length > 0 && this.heap[0]!.at <= watermark) {
       const top = this.heap[0]!;
@@ -46,7 +50,9 @@ export class ClosingQueue {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (heap[parent]!.at <= heap[i]!.at) return;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      const swapped = heap[parent]!;
+      heap[parent] = heap[i]!;
+      heap[i] = swapped;
       i = parent;
     }
   }
@@ -60,7 +66,9 @@ export class ClosingQueue {
       if (left < heap.length && heap[left]!.at < heap[least]!.at) least = left;
       if (right < heap.length && heap[right]!.at < heap[least]!.at) least = right;
       if (least === i) return;
-      [heap[least], heap[i]] = [heap[i]!, heap[least]!];
+      const swapped = heap[least]!;
+      heap[least] = heap[i]!;
+      heap[i] = swapped;
       i = least;
     }
   }

@@ -26,7 +26,7 @@ export interface WindowEngineOptions<In, Acc> {
 export interface EngineStep<Acc> {
   readonly late: LateInfo | null;
   /** Sorted by end, then start, then key: a deterministic order for replays. */
-  readonly closed: ClosedWindow<Acc>[];
+  readonly closed: readonly ClosedWindow<Acc>[];
 }
 
 /**
@@ -43,6 +43,9 @@ interface Meta {
 }
 
 const META_KEY = '#meta';
+
+/** The step of most records (not late, nothing closed): shared, as it is returned once per record. */
+const NOTHING_CLOSED: EngineStep<never> = Object.freeze({ late: null, closed: Object.freeze([]) });
 
 /**
  * Event-time windows for one partition, with "emit final" semantics (like Kafka Streams' suppress
@@ -117,8 +120,10 @@ export class WindowEngine<In, Acc> {
     this.meta.seq = late ? seq : seq + 1;
     this.meta.lateCount = lateCount + (late ? 1 : 0);
     this.store.put(META_KEY, this.meta);
-    if (watermark <= before) return { late, closed: [] };
-    const closed = this.strategy.close(this.queue.popDue(watermark), watermark) as ClosedWindow<Acc>[];
+    if (watermark <= before) return late === null ? NOTHING_CLOSED : { late, closed: [] };
+    const due = this.queue.popDue(watermark);
+    if (due.length === 0) return late === null ? NOTHING_CLOSED : { late, closed: [] };
+    const closed = this.strategy.close(due, watermark) as ClosedWindow<Acc>[];
     closed.sort((a, b) => a.end - b.end || a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { late, closed };
   }
