@@ -183,6 +183,8 @@ test('checkpoints that become ready while a commit is in flight go out together 
   pipeline.enqueue(['a', 'b', 'a', 'b', 'b', 'c'].map((v, i) => message(2 + i, v)));
   await settle();
   assert.equal(commits.length, 1, 'one commit in flight per partition');
+  assert.equal(pipeline.heldRecords, 0, 'records past every sink are let go before their commit');
+  assert.equal(pipeline.outstandingBarriers, 4, 'their checkpoints still count against the credit');
   releaseFirst();
   await settle();
   assert.equal(commits.length, 2, 'the three waiting checkpoints are committed as one');
