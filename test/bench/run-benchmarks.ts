@@ -17,7 +17,9 @@ interface Bench {
 }
 
 const kafka = testKafka();
-const events = Number(process.env.BENCH_EVENTS ?? 200_000);
+// A million events: long enough for steady state (garbage collection, backpressure, checkpoints) rather
+// than one burst of fetches.
+const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const benches: Bench[] = [
   {
     name: 'topology throughput',
