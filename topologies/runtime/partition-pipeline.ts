@@ -307,7 +307,7 @@ export class PartitionPipeline {
 
   /**
    * A caught-up partition checkpoints `caughtUpCheckpointMs` after its last checkpoint (and once that one
-   * has committed): what it fed becomes visible to read_committed consumers promptly, while a partition
+   * has committed): its offsets and state catch up promptly (a crash replays little), while a partition
    * with a backlog keeps taking few, large checkpoints (each rewrites every key changed since the last,
    * so many small ones multiply the changelog writes).
    */

@@ -37,8 +37,8 @@ export interface WorkerOptions {
   readonly barrierIntervalMs?: number;
   /**
    * A partition whose last fetch reached its end checkpoints this soon after its last checkpoint (default
-   * 100 ms, Kafka Streams' commit interval under exactly-once, capped at barrierIntervalMs): results
-   * become visible promptly once the input is caught up, without more, smaller checkpoints under load.
+   * 100 ms, Kafka Streams' commit interval under exactly-once, capped at barrierIntervalMs): offsets and
+   * state are committed promptly once the input is caught up, without more, smaller checkpoints under load.
    */
   readonly caughtUpCheckpointMs?: number;
   readonly maxOutstandingBarriers?: number;
