@@ -132,3 +132,89 @@ test("a produced batch's first and max timestamps are the numeric min and max of
     ),
   );
 });
+
+interface FakeBroker {
+  readonly nodeId: number;
+  readonly calls: string[];
+  failNext?: Error;
+}
+
+/**
+ * The patched transaction manager against a fake cluster: the coordinators are looked up once and reused,
+ * and a failed request to one makes the next call look it up again (as after a coordinator move).
+ */
+test('transactional requests reuse the looked-up coordinators and look again after a failure', async () => {
+  const createEosManager = require('kafkajs/src/producer/eosManager') as (o: object) => {
+    initProducerId(): Promise<void>;
+    beginTransaction(): void;
+    addPartitionsToTransaction(t: object[]): Promise<void>;
+    sendOffsets(o: object): Promise<void>;
+    commit(): Promise<void>;
+    abort(): Promise<void>;
+  };
+  const lookups: string[] = [];
+  const brokers = new Map<number, FakeBroker>();
+  const broker = (nodeId: number): FakeBroker => {
+    let b = brokers.get(nodeId);
+    if (!b) brokers.set(nodeId, (b = { nodeId, calls: [] }));
+    return b;
+  };
+  let coordinatorNode = 1;
+  const request = (b: FakeBroker, name: string) => async () => {
+    b.calls.push(name);
+    const failure = b.failNext;
+    b.failNext = undefined;
+    if (failure) throw failure;
+    return name === 'initProducerId' ? { producerId: 7, producerEpoch: 0 } : {};
+  };
+  const asKafkaBroker = (b: FakeBroker) => ({
+    nodeId: b.nodeId,
+    initProducerId: request(b, 'initProducerId'),
+    addPartitionsToTxn: request(b, 'addPartitionsToTxn'),
+    addOffsetsToTxn: request(b, 'addOffsetsToTxn'),
+    txnOffsetCommit: request(b, 'txnOffsetCommit'),
+    endTxn: request(b, 'endTxn'),
+  });
+  const cluster = {
+    retry: { retries: 0 },
+    refreshMetadataIfNecessary: async () => undefined,
+    findGroupCoordinator: async ({ groupId }: { groupId: string }) => {
+      lookups.push(groupId);
+      return asKafkaBroker(broker(coordinatorNode));
+    },
+    findBroker: async ({ nodeId }: { nodeId: number }) => asKafkaBroker(broker(nodeId)),
+  };
+  const silent = () => undefined;
+  const eos = createEosManager({
+    logger: { debug: silent, info: silent, warn: silent, error: silent },
+    cluster,
+    transactional: true,
+    transactionalId: 'tx-1',
+  });
+  const transaction = async (partition: number) => {
+    eos.beginTransaction();
+    await eos.addPartitionsToTransaction([{ topic: 'changelog', partitions: [{ partition }] }]);
+    await eos.sendOffsets({ consumerGroupId: 'group-1', topics: [] });
+    await eos.commit();
+  };
+  await eos.initProducerId();
+  await transaction(0);
+  await transaction(1);
+  assert.deepEqual(lookups, ['tx-1', 'group-1'], 'each coordinator looked up once for two transactions');
+
+  // The coordinator moves: the old one refuses the next request, which forgets the cached ones.
+  coordinatorNode = 2;
+  broker(1).failNext = Object.assign(new Error('This is not the correct coordinator'), {
+    type: 'NOT_COORDINATOR',
+    retriable: true,
+  });
+  eos.beginTransaction();
+  await assert.rejects(
+    eos.addPartitionsToTransaction([{ topic: 'changelog', partitions: [{ partition: 2 }] }]),
+    /not the correct coordinator/,
+  );
+  await eos.abort();
+  await transaction(2);
+  assert.deepEqual(lookups, ['tx-1', 'group-1', 'tx-1', 'group-1'], 'looked up again after the failure');
+  assert.deepEqual(broker(2).calls, ['addPartitionsToTxn', 'addOffsetsToTxn', 'txnOffsetCommit', 'endTxn']);
+});
