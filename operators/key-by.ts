@@ -13,6 +13,8 @@ export function keyBy<T>(selector: (value: T) => string | number | null | undefi
       });
       return null;
     }
-    return { ...record, key: String(key) };
+    const keyText = String(key);
+    // Often the Kafka key already (producers key by the same id): no copy of the record then.
+    return keyText === record.key ? record : { ...record, key: keyText };
   });
 }

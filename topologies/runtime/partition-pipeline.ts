@@ -5,7 +5,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Subject, merge, share, type Observable, type Subscription } from 'rxjs';
+import { Observable, merge, share, type Subscriber, type Subscription } from 'rxjs';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type {
   Barrier,
@@ -76,7 +76,18 @@ export interface PartitionPipelineOptions {
 }
 
 export class PartitionPipeline {
-  private readonly input = new Subject<Element<RawValue>>();
+  /**
+   * The head of the pipeline. A plain Observable whose subscribers are called directly: an RxJS Subject
+   * wraps every next() in an error-context closure and a copy of its observer list, per record.
+   */
+  private readonly inputs: Subscriber<Element<RawValue>>[] = [];
+  private readonly input = new Observable<Element<RawValue>>((subscriber) => {
+    this.inputs.push(subscriber);
+    return () => {
+      const i = this.inputs.indexOf(subscriber);
+      if (i >= 0) this.inputs.splice(i, 1);
+    };
+  });
   private readonly stores = new Map<string, ChangelogStore<unknown>>();
   private readonly captured = new Map<number, ChangelogEntry[]>();
   /**
@@ -336,7 +347,7 @@ export class PartitionPipeline {
       timestamp: Number(message.timestamp),
     };
     this.held.push(message);
-    this.input.next({
+    this.push({
       kind: 'record',
       value: message.value ?? null,
       key: message.key ? message.key.toString('utf8') : null,
@@ -346,6 +357,11 @@ export class PartitionPipeline {
     });
     this.sinceBarrier += 1;
     if (this.sinceBarrier >= this.o.barrierEveryRecords) this.emitBarrier();
+  }
+
+  private push(element: Element<RawValue>): void {
+    const inputs = this.inputs;
+    for (let i = 0; i < inputs.length; i += 1) (inputs[i] as Subscriber<Element<RawValue>>).next(element);
   }
 
   private onTimer(): void {
@@ -370,7 +386,7 @@ export class PartitionPipeline {
     this.sinceBarrier = 0;
     this.lastBarrierAt = Date.now();
     this.outstanding.set(barrier.id, this.heldIn);
-    this.input.next(barrier);
+    this.push(barrier);
   }
 
   private onBarrierArrived(barrier: Barrier): void {
