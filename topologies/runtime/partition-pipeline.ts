@@ -91,8 +91,8 @@ export class PartitionPipeline {
   private readonly stores = new Map<string, ChangelogStore<unknown>>();
   private readonly captured = new Map<number, ChangelogEntry[]>();
   /**
-   * Fed but not yet past every sink, in offset order: the bytes behind dead letters. Counted absolutely: held[0]
-   * is the heldBase-th message ever fed, and the first heldOut are released.
+   * Fed but not yet past every sink, in offset order: the bytes behind dead letters. Counted absolutely:
+   * held[0] is the heldBase-th message ever fed, and the first heldOut are released.
    */
   private held: KafkaMessage[] = [];
   private heldBase = 0;
@@ -430,10 +430,8 @@ export class PartitionPipeline {
         changelog: mergedChangelog(ready, last.nextOffset),
       });
       this.committedOffset = last.nextOffset;
-      for (const { barrier } of ready) {
-        this.release(this.outstanding.get(barrier.id) ?? this.heldOut);
-        this.outstanding.delete(barrier.id);
-      }
+      // Their messages were released when the barriers passed the sinks; their credit returns now.
+      for (const { barrier } of ready) this.outstanding.delete(barrier.id);
       this.committing = false;
       this.drain();
       this.o.onCredit();
@@ -441,7 +439,7 @@ export class PartitionPipeline {
     })().catch((err: unknown) => this.fail(err));
   }
 
-  /** Forgets the held messages fed before a committed barrier; the array is compacted now and then. */
+  /** Forgets the held messages fed before a barrier that passed every sink; compacts the array now and then. */
   private release(upTo: number): void {
     this.heldOut = Math.max(this.heldOut, upTo);
     const dead = this.heldOut - this.heldBase;
