@@ -205,27 +205,29 @@ test('checkpoints that become ready while a commit is in flight go out together 
 
 test('a caught-up partition checkpoints soon; one with a backlog waits for the interval or the count', async () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const behind = harness(1_000, 20);
+  // Far apart on purpose: a loaded machine may stall the event loop for tens of ms.
+  const soon = 150;
+  const behind = harness(1_000, soon);
   behind.pipeline.enqueue([message(0, 'a'), message(1, 'b')], false);
-  await sleep(80);
+  await sleep(3 * soon);
   await behind.settle();
   assert.equal(behind.checkpoints.length, 0, 'more is waiting in the partition: no early checkpoint');
 
-  const caughtUp = harness(1_000, 20);
+  const caughtUp = harness(1_000, soon);
   caughtUp.pipeline.enqueue([message(0, 'a'), message(1, 'b')], true);
   await caughtUp.settle();
   assert.equal(caughtUp.checkpoints.length, 0, 'not before caughtUpCheckpointMs has passed');
-  await sleep(80);
+  await sleep(3 * soon);
   await caughtUp.settle();
   assert.deepEqual(
     caughtUp.checkpoints.map((c) => c.nextOffset),
     ['2'],
   );
   // Nothing fed since: no empty checkpoints while the partition stays idle.
-  await sleep(60);
+  await sleep(2 * soon);
   assert.equal(caughtUp.checkpoints.length, 1);
   caughtUp.pipeline.enqueue([message(2, 'c')], true);
-  await sleep(80);
+  await sleep(3 * soon);
   await caughtUp.settle();
   assert.deepEqual(
     caughtUp.checkpoints.map((c) => c.nextOffset),
