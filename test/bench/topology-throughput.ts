@@ -12,7 +12,14 @@ import { tumbling, window } from '../../operators/windows/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
-import { createTopic, endpoints, produce, topologyTopics, uniqueName } from '../support/kafka.js';
+import {
+  createTopic,
+  deleteTopics,
+  endpoints,
+  produce,
+  topologyTopics,
+  uniqueName,
+} from '../support/kafka.js';
 import { median } from './latency-stats.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
 import type { Figure, Section } from './report.js';
@@ -231,10 +238,7 @@ export async function twoProcessRate(
         (c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.kill('SIGTERM')))),
       ),
     );
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopics(kafka, [topic]);
   }
 }
 
@@ -344,10 +348,7 @@ async function measureWorkload(
     rates.twoProcesses.push(await twoProcessRate(kafka, messages, workload));
     rates.inMemory.push(await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages));
   }
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopics(kafka, [topic]);
   return rates;
 }
 

@@ -360,6 +360,7 @@ export class TopologyWorker {
 
   private createPipeline(partition: number, restored: Map<string, string>): PartitionPipeline {
     const t = this.topology;
+    const barrierIntervalMs = this.options.barrierIntervalMs ?? 500;
     const pipeline: PartitionPipeline = new PartitionPipeline({
       topology: t,
       partition,
@@ -367,11 +368,8 @@ export class TopologyWorker {
       sinkWriters: this.writers,
       logger: this.logger,
       barrierEveryRecords: this.options.barrierEveryRecords ?? 10_000,
-      barrierIntervalMs: this.options.barrierIntervalMs ?? 500,
-      caughtUpCheckpointMs: Math.min(
-        this.options.caughtUpCheckpointMs ?? 100,
-        this.options.barrierIntervalMs ?? 500,
-      ),
+      barrierIntervalMs,
+      caughtUpCheckpointMs: Math.min(this.options.caughtUpCheckpointMs ?? 100, barrierIntervalMs),
       maxOutstandingBarriers: this.options.maxOutstandingBarriers ?? 4,
       sinkMaxBatch: this.options.sinkMaxBatch ?? 500,
       writeSide: (kind, raw, reason) => this.writeSide(kind, raw, reason),
@@ -413,8 +411,8 @@ export class TopologyWorker {
       { topology: this.topology.name, partition: String(batch.partition) },
       batch.messages.length,
     );
-    // The high watermark is one past the last offset; a transactional input ends in a commit marker.
-    const caughtUp = Number(batch.highWatermark) - Number(batch.lastOffset()) <= 2;
+    // A transactional input ends in a commit marker, one offset past the last record.
+    const caughtUp = Number(batch.offsetLag()) <= 1;
     pipeline.enqueue(batch.messages, caughtUp);
     resolveOffset(batch.lastOffset());
     if (pipeline.saturated && !this.paused.has(batch.partition)) {
