@@ -84,7 +84,15 @@ export function decode<T>(
           `event time ${eventTime} is more than ${maxAgeMs} ms in the past`,
         );
       }
-      return { ...record, value, eventTime };
+      // Spelled out rather than spread: one object of a fixed shape, once per record.
+      return {
+        kind: 'record',
+        value,
+        key: record.key,
+        eventTime,
+        source: record.source,
+        headers: record.headers,
+      };
     };
     const fail = (record: StreamRecord<Buffer | null>, err: unknown) => {
       const e = err as CodedError;

@@ -28,10 +28,23 @@ export function aggregate<T, S extends Record<string, AnyAggregator<T>>>(
   });
   return {
     describe: `aggregate(${names.map((name, i) => `${name}:${parts[i]!.describe}`).join(',')})`,
-    prepare: (value) => parts.map((part) => part.prepare(value)),
+    // Plain loops, and add/merge update the accumulator in place (the contract allows it): these run once
+    // per record and window, and a fresh array plus a closure per call was most of the pipeline's garbage.
+    prepare: (value) => {
+      const input = new Array<unknown>(parts.length);
+      for (let i = 0; i < parts.length; i += 1) input[i] = (parts[i] as AnyAggregator<T>).prepare(value);
+      return input;
+    },
     init: () => parts.map((part) => part.init()),
-    add: (acc, input, at) => parts.map((part, i) => part.add(acc[i], input[i], at)),
-    merge: (a, b) => parts.map((part, i) => part.merge(a[i], b[i])),
+    add: (acc, input, at) => {
+      for (let i = 0; i < parts.length; i += 1)
+        acc[i] = (parts[i] as AnyAggregator<T>).add(acc[i], input[i], at);
+      return acc;
+    },
+    merge: (a, b) => {
+      for (let i = 0; i < parts.length; i += 1) a[i] = (parts[i] as AnyAggregator<T>).merge(a[i], b[i]);
+      return a;
+    },
     result: (acc) => {
       const out: Record<string, unknown> = {};
       names.forEach((name, i) => (out[name] = parts[i]!.result(acc[i])));

@@ -19,7 +19,10 @@ export interface Aggregator<T, In, Acc, R> {
    */
   prepare(value: T): In;
   init(): Acc;
-  /** Add one projected record; may mutate and must return the accumulator. */
+  /**
+   * Add one projected record; may mutate and must return the accumulator. `at` is valid only during the
+   * call (the window engine reuses one stamp): copy its fields, never keep it.
+   */
   add(acc: Acc, input: In, at: ArrivalStamp): Acc;
   /** Combine two accumulators (session merges); may mutate `a` and must return the result. */
   merge(a: Acc, b: Acc): Acc;

@@ -63,6 +63,8 @@ export class WindowEngine<In, Acc> {
   private readonly queue = new ClosingQueue();
   private readonly outOfOrderness: number;
   private meta: Meta;
+  /** Handed to the aggregates on every add, which copy what they need (see Aggregator.add). */
+  private readonly stamp = { eventTime: 0, seq: 0 };
 
   constructor(store: KeyValueStore<unknown>, options: WindowEngineOptions<In, Acc>) {
     for (const name of ['grace', 'outOfOrderness'] as const) {
@@ -115,7 +117,9 @@ export class WindowEngine<In, Acc> {
     const { maxEventTime, seq, lateCount } = this.meta;
     const max = maxEventTime === null ? eventTime : Math.max(maxEventTime, eventTime);
     const watermark = max - this.outOfOrderness;
-    const late = this.strategy.add(key, eventTime, input, { eventTime, seq }, watermark);
+    this.stamp.eventTime = eventTime;
+    this.stamp.seq = seq;
+    const late = this.strategy.add(key, eventTime, input, this.stamp, watermark);
     this.meta.maxEventTime = max;
     this.meta.seq = late ? seq : seq + 1;
     this.meta.lateCount = lateCount + (late ? 1 : 0);
