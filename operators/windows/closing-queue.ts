@@ -1,74 +1,90 @@
 /**
- * A min-heap of (closeAt, id) telling the engine which stored windows to look at when the watermark
- * advances, so closing costs O(log n) per window instead of a scan of every key. It is derived data:
- * rebuilt from the store on restore, never persisted. Duplicate (closeAt, id) pairs are ignored; stale
- * entries (a session that grew and moved its close time) are harmless because strategies re-check.
+ * Which stored windows to look at when the watermark advances, so closing costs O(log n) per distinct
+ * close time instead of a scan of every key. Windows that close together (every key's window of one
+ * tumbling period) share one bucket: a record that opens a window costs a Map lookup and a Set insert, and
+ * the heap only orders the distinct close times. It is derived data: rebuilt from the store on restore,
+ * never persisted. Duplicate (closeAt, id) pairs are ignored; stale entries (a session that grew and moved
+ * its close time) are harmless because strategies re-check.
  */
 const NOTHING_DUE: readonly string[] = Object.freeze([]);
 
-interface Entry {
-  readonly at: number;
-  readonly id: string;
-}
-
 export class ClosingQueue {
-  private readonly heap: Entry[] = [];
-  private readonly queued = new Set<string>();
+  /** Min-heap of the distinct close times that have ids waiting. */
+  private readonly times: number[] = [];
+  private readonly buckets = new Map<number, Set<string>>();
+  private entries = 0;
 
+  /** Scheduled (closeAt, id) pairs not yet popped. */
   get size(): number {
-    return this.heap.length;
+    return this.entries;
   }
 
   schedule(at: number, id: string): void {
-    const tag = `${at}|${id}`;
-    if (this.queued.has(tag)) return;
-    this.queued.add(tag);
-    this.heap.push({ at, id });
-    this.siftUp(this.heap.length - 1);
+    let ids = this.buckets.get(at);
+    if (ids === undefined) {
+      ids = new Set<string>();
+      this.buckets.set(at, ids);
+      this.times.push(at);
+      this.siftUp(this.times.length - 1);
+    }
+    if (ids.has(id)) return;
+    ids.add(id);
+    this.entries += 1;
   }
 
   /** Remove and return the distinct ids of all entries with closeAt <= watermark. */
   popDue(watermark: number): readonly string[] {
     // Called for every record that moves the watermark; most close nothing, and need allocate nothing.
-    if (this.heap.length === 0 || this.heap[0]!.at > watermark) return NOTHING_DUE;
-    const ids = new Set<string>();
-    while (this.heap.length > 0 && this.heap[0]!.at <= watermark) {
-      const top = this.heap[0]!;
-      const tail = this.heap.pop()!;
-      if (this.heap.length > 0) {
-        this.heap[0] = tail;
-        this.siftDown(0);
+    if (this.times.length === 0 || (this.times[0] as number) > watermark) return NOTHING_DUE;
+    let due = this.popEarliest();
+    if (this.times.length > 0 && (this.times[0] as number) <= watermark) {
+      // Several close times passed at once: an id may sit in more than one of them.
+      due = new Set(due);
+      while (this.times.length > 0 && (this.times[0] as number) <= watermark) {
+        for (const id of this.popEarliest()) due.add(id);
       }
-      this.queued.delete(`${top.at}|${top.id}`);
-      ids.add(top.id);
     }
-    return [...ids];
+    return [...due];
+  }
+
+  private popEarliest(): Set<string> {
+    const times = this.times;
+    const at = times[0] as number;
+    const tail = times.pop() as number;
+    if (times.length > 0) {
+      times[0] = tail;
+      this.siftDown(0);
+    }
+    const ids = this.buckets.get(at) as Set<string>;
+    this.buckets.delete(at);
+    this.entries -= ids.size;
+    return ids;
   }
 
   private siftUp(i: number): void {
-    const heap = this.heap;
+    const times = this.times;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) return;
-      const swapped = heap[parent]!;
-      heap[parent] = heap[i]!;
-      heap[i] = swapped;
+      if ((times[parent] as number) <= (times[i] as number)) return;
+      const swapped = times[parent] as number;
+      times[parent] = times[i] as number;
+      times[i] = swapped;
       i = parent;
     }
   }
 
   private siftDown(i: number): void {
-    const heap = this.heap;
+    const times = this.times;
     for (;;) {
       const left = 2 * i + 1;
       const right = left + 1;
       let least = i;
-      if (left < heap.length && heap[left]!.at < heap[least]!.at) least = left;
-      if (right < heap.length && heap[right]!.at < heap[least]!.at) least = right;
+      if (left < times.length && (times[left] as number) < (times[least] as number)) least = left;
+      if (right < times.length && (times[right] as number) < (times[least] as number)) least = right;
       if (least === i) return;
-      const swapped = heap[least]!;
-      heap[least] = heap[i]!;
-      heap[i] = swapped;
+      const swapped = times[least] as number;
+      times[least] = times[i] as number;
+      times[i] = swapped;
       i = least;
     }
   }
