@@ -92,6 +92,120 @@ test('a record is exactly its declared size, and encoder arrays concatenate byte
   );
 });
 
+interface DecoderInstance {
+  readVarInt(): number;
+}
+const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => DecoderInstance;
+const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (
+  d: DecoderInstance,
+  context: object,
+) => {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  offset: string;
+  timestamp: string;
+};
+
+test("records decode back to what was encoded (kafkajs' own decoder), headers or none", () => {
+  // Encoders take unzeroed buffers: a byte the encoder did not write must never reach the wire.
+  Buffer.allocUnsafe(4096).fill(0xa5);
+  const record = fc.record({
+    offsetDelta: fc.nat({ max: 100_000 }),
+    timestampDelta: fc.integer({ min: 0, max: 2 ** 40 }),
+    key: fc.option(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))),
+    value: fc.option(fc.uint8Array({ maxLength: 2_000 }).map((a) => Buffer.from(a))),
+    headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 20 }), {
+      maxKeys: 3,
+    }),
+  });
+  fc.assert(
+    fc.property(record, (r) => {
+      const decoder = new Decoder(Record(r).buffer);
+      decoder.readVarInt(); // the record's length
+      const back = RecordDecoder(decoder, { firstOffset: '1000', firstTimestamp: '5000', magicByte: 2 });
+      assert.deepEqual(back.key, r.key);
+      assert.deepEqual(back.value, r.value);
+      assert.equal(back.offset, String(1000 + r.offsetDelta));
+      assert.equal(back.timestamp, String(5000 + r.timestampDelta));
+      const headers = Object.fromEntries(Object.entries(back.headers).map(([k, v]) => [k, v.toString()]));
+      assert.deepEqual(headers, { ...r.headers });
+    }),
+  );
+});
+
+test('headers named like Object.prototype members decode as themselves, not as repeated headers', () => {
+  const headers = { constructor: 'a', toString: 'b', valueOf: 'c', plain: 'd' };
+  const decoder = new Decoder(Record({ key: null, value: null, headers }).buffer);
+  decoder.readVarInt();
+  const back = RecordDecoder(decoder, { firstOffset: '0', firstTimestamp: '0', magicByte: 2 });
+  const text = Object.fromEntries(Object.entries(back.headers).map(([k, v]) => [k, v.toString()]));
+  assert.deepEqual(text, headers);
+});
+
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
+  key: Buffer | string,
+) => number;
+
+/** kafkajs' murmur2 before the patch (Long.js, 64-bit), ported to BigInt: only the low 32 bits are kept. */
+function murmur2Long(data: Buffer): number {
+  const M = 0x5bd1e995n;
+  const i64 = (x: bigint) => BigInt.asIntN(64, x);
+  const low = (x: bigint) => Number(BigInt.asIntN(32, x)); // Long#toInt
+  let h = i64(0x9747b28cn ^ BigInt(data.length));
+  for (let i = 0; i + 4 <= data.length; i += 4) {
+    const word =
+      (data[i] as number) +
+      ((data[i + 1] as number) << 8) +
+      ((data[i + 2] as number) << 16) +
+      ((data[i + 3] as number) << 24);
+    let k = i64(BigInt(word) * M);
+    k = i64(k ^ BigInt(low(k) >>> 24));
+    k = i64(k * M);
+    h = i64(h * M);
+    h = i64(h ^ k);
+  }
+  const tail = data.length & ~3;
+  switch (data.length % 4) {
+    case 3:
+      h = i64(h ^ BigInt((data[tail + 2] as number) << 16));
+    // falls through
+    case 2:
+      h = i64(h ^ BigInt((data[tail + 1] as number) << 8));
+    // falls through
+    case 1:
+      h = i64(h ^ BigInt(data[tail] as number));
+      h = i64(h * M);
+  }
+  h = i64(h ^ BigInt(low(h) >>> 13));
+  h = i64(h * M);
+  h = i64(h ^ BigInt(low(h) >>> 15));
+  return low(h);
+}
+
+test("the default partitioner's murmur2 gives Kafka's hashes (32-bit arithmetic instead of Long.js)", () => {
+  // The Java client's own test vectors (UtilsTest.testMurmur2): keys land on the partitions Java picks.
+  const java: [string, number][] = [
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+  ];
+  for (const [key, hash] of java) {
+    assert.equal(murmur2(key), hash, key);
+    assert.equal(murmur2Long(Buffer.from(key)), hash, `reference ${key}`);
+  }
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      const key = Buffer.from(bytes);
+      assert.equal(murmur2(key), murmur2Long(key));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test("a produced batch's first and max timestamps are the numeric min and max of its records'", async () => {
   const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (o: object) => {
     encode(): Promise<EncoderInstance>;
