@@ -166,16 +166,12 @@ function murmur2Long(data: Buffer): number {
     h = i64(h ^ k);
   }
   const tail = data.length & ~3;
-  switch (data.length % 4) {
-    case 3:
-      h = i64(h ^ BigInt((data[tail + 2] as number) << 16));
-    // falls through
-    case 2:
-      h = i64(h ^ BigInt((data[tail + 1] as number) << 8));
-    // falls through
-    case 1:
-      h = i64(h ^ BigInt(data[tail] as number));
-      h = i64(h * M);
+  const rest = data.length % 4;
+  if (rest >= 3) h = i64(h ^ BigInt((data[tail + 2] as number) << 16));
+  if (rest >= 2) h = i64(h ^ BigInt((data[tail + 1] as number) << 8));
+  if (rest >= 1) {
+    h = i64(h ^ BigInt(data[tail] as number));
+    h = i64(h * M);
   }
   h = i64(h ^ BigInt(low(h) >>> 13));
   h = i64(h * M);
