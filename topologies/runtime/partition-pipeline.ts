@@ -184,7 +184,9 @@ export class PartitionPipeline {
       this.trackSide(this.o.writeSide('dead-letter', rawOf(ctx, record), reason));
     let stream: Observable<Element<unknown>> = this.input;
     for (const stage of this.o.topology.stages) stream = stream.pipe(stage(ctx));
-    const shared = stream.pipe(share());
+    // share() multicasts through a Subject, which wraps every element in an error-context closure and
+    // iterates its observer list; a topology with one sink (most) needs no multicast.
+    const shared = this.o.sinkWriters.length === 1 ? stream : stream.pipe(share());
     const branches = this.o.sinkWriters.map((writer, i) =>
       shared.pipe(
         sinkStage(writer, {
