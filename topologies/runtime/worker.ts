@@ -109,6 +109,8 @@ export class TopologyWorker {
   }[] = [];
   /** True while an assignment is being applied: commits wait, so offsets read meanwhile are final. */
   private assigning = false;
+  /** The assignment being applied (fencing, restoring), which stop() lets finish before closing. */
+  private assignmentWork: Promise<void> = Promise.resolve();
   /** False from a rebalance or crash until the next assignment: we may not own anything meanwhile. */
   private member = false;
   private lastHeartbeatAt = 0;
@@ -203,16 +205,20 @@ export class TopologyWorker {
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1024 * 1024,
       maxWaitTimeInMs: 100,
       readUncommitted: false,
+      // A connection torn down by stop() crashes the fetch loop; kafkajs would restart it as a new member
+      // that nobody stops again.
+      retry: { restartOnFailure: async () => !this.stopping },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.onAssignment(payload.memberAssignment[t.source.topic] ?? []).catch((err: unknown) =>
-        this.fatal(err instanceof Error ? err : new Error(String(err))),
+      this.assignmentWork = this.onAssignment(payload.memberAssignment[t.source.topic] ?? []).catch(
+        (err: unknown) => this.fatal(err instanceof Error ? err : new Error(String(err))),
       );
     });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       consumerLag.set({ topology: t.name, partition: String(payload.partition) }, Number(payload.offsetLag));
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (this.stopping) return; // a connection stop() tore down: not a failure, and not restarted
       // kafkajs restarts a crashed consumer as a new member: whatever we held may be owned by another
       // worker by the time it rejoins, so drop it all and restore on the next assignment.
       this.suspendMembership('consumer crashed');
@@ -239,6 +245,10 @@ export class TopologyWorker {
     if (this.stopping) return;
     this.stopping = true;
     await this.consumer?.pause([{ topic: this.topology.source.topic }]);
+    // An assignment still being applied opens producers and pipelines: let it finish, so that everything
+    // it opened is closed below (otherwise they outlive stop() and keep the process alive).
+    await this.assignmentWork;
+    await Promise.allSettled([...this.ready.values()]);
     await Promise.all([...this.pipelines.values()].map((p) => p.close()));
     await this.consumer?.disconnect().catch(() => undefined);
     await Promise.all(this.writers.map((w) => w.close().catch(() => undefined)));
@@ -250,6 +260,7 @@ export class TopologyWorker {
   }
 
   private async onAssignment(partitions: number[]): Promise<void> {
+    if (this.stopping) return;
     this.assigning = true;
     try {
       // With no commit in flight, the group's offsets read below are exactly what we (or another owner)

@@ -1,0 +1,88 @@
+/**
+ * stop() called while the worker is still applying a partition assignment (fencing its transactional
+ * producers, restoring state) must wait for that work and then close what it opened. Otherwise the
+ * producers opened after stop() closed the others stay connected, and an embedding process never exits.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { Consumer, Kafka, Producer, ProducerConfig } from 'kafkajs';
+import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
+import { decode } from '../../operators/decode.js';
+import { kafkaSource, topology } from '../../topologies/builder.js';
+import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import { jsonDecoder } from '../support/json-decoder.js';
+import {
+  createTopic,
+  deleteTopics,
+  endpoints,
+  testKafka,
+  topologyTopics,
+  uniqueName,
+} from '../support/kafka.js';
+
+const kafka = testKafka();
+const created: string[] = [];
+after(() => deleteTopics(kafka, created));
+
+/** `kafka`, counting the producers it hands out that are connected right now. */
+function countingProducers(base: Kafka): { kafka: Kafka; connected: () => number } {
+  let connected = 0;
+  const counted = new Proxy(base, {
+    get(target, prop, receiver) {
+      if (prop === 'producer') {
+        return (config?: ProducerConfig): Producer => {
+          const producer = target.producer(config);
+          producer.on(producer.events.CONNECT, () => (connected += 1));
+          producer.on(producer.events.DISCONNECT, () => (connected -= 1));
+          return producer;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { kafka: counted, connected: () => connected };
+}
+
+test(
+  'stop() during an assignment waits for it and leaves nothing running',
+  { timeout: 120_000 },
+  async () => {
+    const name = uniqueName('stop-assign');
+    created.push(`${name}.in`, `${name}.out`, ...topologyTopics(name));
+    await createTopic(kafka, `${name}.in`, 6);
+    const counting = countingProducers(kafka);
+    const worker = new TopologyWorker(
+      topology(name)
+        .from(kafkaSource(`${name}.in`))
+        .pipe(decode(jsonDecoder<{ id: number }>()))
+        .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue })),
+      { instanceId: 'a', kafka: counting.kafka, endpoints },
+    );
+    // Stop from the group-join event itself: the worker has just begun applying the assignment (its own
+    // listener ran first) and is about to fence and restore six partitions.
+    let stopCalled = false;
+    let restartsAfterStop = 0;
+    const stopped = new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        const consumer = (worker as unknown as { consumer?: Consumer }).consumer;
+        if (!consumer) return;
+        clearInterval(poll);
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          if (stopCalled) return;
+          stopCalled = true;
+          worker.stop().then(resolve, reject);
+        });
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (stopCalled && payload.restart) restartsAfterStop += 1;
+        });
+      }, 1);
+    });
+    await worker.start();
+    await stopped;
+    // Whatever the assignment opened late would connect, and a restarted consumer crash, in this time.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(counting.connected(), 0, 'producers still connected after stop()');
+    assert.equal(restartsAfterStop, 0, 'the consumer restarted after stop()');
+  },
+);
