@@ -77,6 +77,7 @@ test(
           if (stopCalled && payload.restart) restartsAfterStop += 1;
         });
       }, 1);
+      poll.unref(); // a start() that fails must fail the test, not keep it alive
     });
     await worker.start();
     await stopped;
