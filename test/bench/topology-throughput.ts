@@ -3,7 +3,7 @@
  * a decode -> key -> tumbling window -> Kafka sink topology with checkpointed state, in the same run.
  */
 import { spawn } from 'node:child_process';
-import type { ConsumerConfig, Kafka, Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
 import { aggregate, count, sum } from '../../operators/aggregate/index.js';
 import { decode, type RecordDecoder } from '../../operators/decode.js';
@@ -19,6 +19,7 @@ import {
   produce,
   topologyTopics,
   uniqueName,
+  watchedKafka,
 } from '../support/kafka.js';
 import { median } from './latency-stats.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
@@ -82,19 +83,11 @@ export function benchTopology(name: string, topic: string, codec: Codec) {
 function withJoinClock(kafka: Kafka, groupId: string): { kafka: Kafka; joined: Promise<bigint> } {
   let resolve: (at: bigint) => void = () => undefined;
   const joined = new Promise<bigint>((r) => (resolve = r));
-  const clocked = new Proxy(kafka, {
-    get(target, prop, receiver) {
-      if (prop === 'consumer') {
-        return (config: ConsumerConfig) => {
-          const consumer = target.consumer(config);
-          if (config.groupId === groupId) {
-            consumer.on(consumer.events.GROUP_JOIN, () => resolve(process.hrtime.bigint()));
-          }
-          return consumer;
-        };
+  const clocked = watchedKafka(kafka, {
+    consumer: (consumer, config) => {
+      if (config.groupId === groupId) {
+        consumer.on(consumer.events.GROUP_JOIN, () => resolve(process.hrtime.bigint()));
       }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
   return { kafka: clocked, joined };

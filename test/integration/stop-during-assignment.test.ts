@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { Consumer, Kafka, Producer, ProducerConfig } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
 import { decode } from '../../operators/decode.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
@@ -18,6 +18,7 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
+  watchedKafka,
 } from '../support/kafka.js';
 
 const kafka = testKafka();
@@ -27,18 +28,10 @@ after(() => deleteTopics(kafka, created));
 /** `kafka`, counting the producers it hands out that are connected right now. */
 function countingProducers(base: Kafka): { kafka: Kafka; connected: () => number } {
   let connected = 0;
-  const counted = new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop === 'producer') {
-        return (config?: ProducerConfig): Producer => {
-          const producer = target.producer(config);
-          producer.on(producer.events.CONNECT, () => (connected += 1));
-          producer.on(producer.events.DISCONNECT, () => (connected -= 1));
-          return producer;
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  const counted = watchedKafka(base, {
+    producer: (producer) => {
+      producer.on(producer.events.CONNECT, () => (connected += 1));
+      producer.on(producer.events.DISCONNECT, () => (connected -= 1));
     },
   });
   return { kafka: counted, connected: () => connected };

@@ -1,6 +1,15 @@
 /** Test helpers that talk to the real broker of the local stack. */
 import { randomUUID } from 'node:crypto';
-import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type {
+  Consumer,
+  ConsumerConfig,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+  ProducerConfig,
+} from 'kafkajs';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka } from '../../connectors/kafka/client.js';
 import { readToEnd } from '../../connectors/kafka/read-to-end.js';
@@ -97,4 +106,37 @@ export async function waitForCommittedEnd(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** What a watched Kafka reports: each producer and consumer it hands out, with the config it was made with. */
+export interface ClientWatch {
+  readonly producer?: (producer: Producer, config: ProducerConfig | undefined) => void;
+  readonly consumer?: (consumer: Consumer, config: ConsumerConfig) => void;
+}
+
+/**
+ * `kafka` as code under test receives it, telling `watch` about every client it creates, so a test (or
+ * the bench) can listen to their instrumentation events from the start.
+ */
+export function watchedKafka(kafka: Kafka, watch: ClientWatch): Kafka {
+  return new Proxy(kafka, {
+    get(target, prop, receiver) {
+      if (prop === 'producer' && watch.producer) {
+        return (config?: ProducerConfig) => {
+          const producer = target.producer(config);
+          watch.producer?.(producer, config);
+          return producer;
+        };
+      }
+      if (prop === 'consumer' && watch.consumer) {
+        return (config: ConsumerConfig) => {
+          const consumer = target.consumer(config);
+          watch.consumer?.(consumer, config);
+          return consumer;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
