@@ -3,6 +3,7 @@
  * a decode -> key -> tumbling window -> Kafka sink topology with checkpointed state, in the same run.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import type { Kafka, Message } from 'kafkajs';
 import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
 import { aggregate, count, sum } from '../../operators/aggregate/index.js';
@@ -22,6 +23,7 @@ import {
   watchedKafka,
 } from '../support/kafka.js';
 import { median } from './latency-stats.js';
+import { cpuMark, measuredSince, type CpuMark, type Measured } from './machine-cpu.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
 import type { Figure, Section } from './report.js';
 
@@ -38,13 +40,13 @@ export interface Codec {
   decoder: RecordDecoder<BenchEvent>;
 }
 
-async function rawConsumeSeconds(kafka: Kafka, topic: string, total: number): Promise<number> {
+async function rawConsume(kafka: Kafka, topic: string, total: number): Promise<Measured> {
   const consumer = kafka.consumer({ groupId: uniqueName('bench-raw'), maxBytesPerPartition: 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   // Timed from the moment the group has assigned the partitions: the first fetch is part of the work.
-  let started: bigint | undefined;
-  consumer.on(consumer.events.GROUP_JOIN, () => (started ??= process.hrtime.bigint()));
+  let started: CpuMark | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, () => (started ??= cpuMark()));
   let seen = 0;
   await new Promise<void>((resolve) => {
     void consumer.run({
@@ -55,9 +57,9 @@ async function rawConsumeSeconds(kafka: Kafka, topic: string, total: number): Pr
       },
     });
   });
-  const seconds = Number(process.hrtime.bigint() - (started ?? 0n)) / 1e9;
+  const measured = measuredSince(started as CpuMark, total);
   await consumer.disconnect();
-  return seconds;
+  return measured;
 }
 
 export function benchTopology(name: string, topic: string, codec: Codec) {
@@ -80,13 +82,13 @@ export function benchTopology(name: string, topic: string, codec: Codec) {
  * consumer is timed from too. Timing from the first record a worker handles would leave out kafkajs'
  * decoding of the first fetch (a third of a short run's events), which the raw consumer pays.
  */
-function withJoinClock(kafka: Kafka, groupId: string): { kafka: Kafka; joined: Promise<bigint> } {
-  let resolve: (at: bigint) => void = () => undefined;
-  const joined = new Promise<bigint>((r) => (resolve = r));
+function withJoinClock(kafka: Kafka, groupId: string): { kafka: Kafka; joined: Promise<CpuMark> } {
+  let resolve: (at: CpuMark) => void = () => undefined;
+  const joined = new Promise<CpuMark>((r) => (resolve = r));
   const clocked = watchedKafka(kafka, {
     consumer: (consumer, config) => {
       if (config.groupId === groupId) {
-        consumer.on(consumer.events.GROUP_JOIN, () => resolve(process.hrtime.bigint()));
+        consumer.on(consumer.events.GROUP_JOIN, () => resolve(cpuMark()));
       }
     },
   });
@@ -102,10 +104,10 @@ async function committedRate(
   groupId: string,
   topic: string,
   name: string,
-  started: Promise<bigint>,
+  started: Promise<CpuMark>,
   /** Offsets per partition that are transaction markers, not events (the last one is never consumed). */
   markers = 0,
-): Promise<number> {
+): Promise<Measured> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
@@ -117,13 +119,13 @@ async function committedRate(
     if (committed >= total) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  const seconds = Number(process.hrtime.bigint() - (await started)) / 1e9;
+  const measured = measuredSince(await started, total);
   await admin.deleteTopics({ topics: [`${name}.out`, ...topologyTopics(name)] }).catch(() => {});
   await admin.disconnect();
-  return total / seconds;
+  return measured;
 }
 
-export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): Promise<number> {
+export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): Promise<Measured> {
   const name = uniqueName('bench-topo');
   const clock = withJoinClock(kafka, name);
   const worker = new TopologyWorker(benchTopology(name, topic, codec), {
@@ -202,7 +204,7 @@ export async function twoProcessRate(
   messages: readonly Message[],
   /** A filled topic the workers first run the topology over, to be measured warm. */
   warmUpTopic: string,
-): Promise<number> {
+): Promise<Measured> {
   const topic = uniqueName('bench-events2');
   await createTopic(kafka, topic, 6);
   const held = await heldInTransaction(kafka, topic, messages);
@@ -221,7 +223,7 @@ export async function twoProcessRate(
   try {
     await groupSettled(kafka, name, ports);
     // Timed from the moment the events are released to the settled pair.
-    const released = process.hrtime.bigint();
+    const released = cpuMark();
     await held.commit();
     // One marker per partition ends the transaction.
     return await committedRate(kafka, name, topic, name, Promise.resolve(released), 1);
@@ -237,7 +239,7 @@ export async function twoProcessRate(
 }
 
 /** A peer for the same work minus the topology: consume, forward every record to a topic, commit per batch. */
-async function passThroughSeconds(kafka: Kafka, topic: string, total: number): Promise<number> {
+async function passThrough(kafka: Kafka, topic: string, total: number): Promise<Measured> {
   const out = uniqueName('bench-pass');
   const admin = kafka.admin();
   await admin.connect();
@@ -247,8 +249,8 @@ async function passThroughSeconds(kafka: Kafka, topic: string, total: number): P
   const consumer = kafka.consumer({ groupId: out, maxBytesPerPartition: 256 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  let started: bigint | undefined;
-  consumer.on(consumer.events.GROUP_JOIN, () => (started ??= process.hrtime.bigint()));
+  let started: CpuMark | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, () => (started ??= cpuMark()));
   let seen = 0;
   await new Promise<void>((resolve) => {
     void consumer.run({
@@ -264,12 +266,12 @@ async function passThroughSeconds(kafka: Kafka, topic: string, total: number): P
       },
     });
   });
-  const seconds = Number(process.hrtime.bigint() - (started ?? 0n)) / 1e9;
+  const measured = measuredSince(started as CpuMark, total);
   await consumer.disconnect();
   await producer.disconnect();
   await admin.deleteTopics({ topics: [out] }).catch(() => {});
   await admin.disconnect();
-  return seconds;
+  return measured;
 }
 
 /**
@@ -306,10 +308,10 @@ export async function benchMessages(codec: Codec, events: number, workload: Work
 
 /** Each measurement's runs, one per round. */
 interface WorkloadRates {
-  readonly raw: number[];
-  readonly passThrough: number[];
-  readonly oneProcess: number[];
-  readonly twoProcesses: number[];
+  readonly raw: Measured[];
+  readonly passThrough: Measured[];
+  readonly oneProcess: Measured[];
+  readonly twoProcesses: Measured[];
   readonly inMemory: number[];
 }
 
@@ -330,14 +332,14 @@ async function measureWorkload(
   const rates: WorkloadRates = { raw: [], passThrough: [], oneProcess: [], twoProcesses: [], inMemory: [] };
   // A warm-up round first (not reported), so every in-process measurement runs compiled code, as the
   // worker processes do after their own warm-up (bench-worker.ts).
-  await rawConsumeSeconds(kafka, topic, events);
-  await passThroughSeconds(kafka, topic, events);
+  await rawConsume(kafka, topic, events);
+  await passThrough(kafka, topic, events);
   await topologyRate(kafka, topic, codec);
   await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages);
   // Interleaved rounds, so a slow spell of the machine touches every measurement alike.
   for (let round = 0; round < ROUNDS; round += 1) {
-    rates.raw.push(events / (await rawConsumeSeconds(kafka, topic, events)));
-    rates.passThrough.push(events / (await passThroughSeconds(kafka, topic, events)));
+    rates.raw.push(await rawConsume(kafka, topic, events));
+    rates.passThrough.push(await passThrough(kafka, topic, events));
     rates.oneProcess.push(await topologyRate(kafka, topic, codec));
     rates.twoProcesses.push(await twoProcessRate(kafka, messages, topic));
     rates.inMemory.push(await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages));
@@ -345,6 +347,13 @@ async function measureWorkload(
   await deleteTopics(kafka, [topic]);
   return rates;
 }
+
+const rates = (runs: readonly Measured[]) => runs.map((m) => m.rate);
+
+const cpuMedians = (runs: readonly Measured[]) => ({
+  perEvent: median(runs.map((m) => m.cpuPerEvent)),
+  cores: median(runs.map((m) => m.coresBusy)),
+});
 
 const runsNote = (runs: readonly number[]) =>
   `median of ${runs.length} runs: ${runs.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')} ev/s`;
@@ -357,12 +366,35 @@ interface WorkloadSummary {
   readonly oneProcess: number;
   readonly twoProcesses: number;
   readonly inMemory: number;
+  /** Median machine CPU per event (µs) and cores busy, per measurement. */
+  readonly cpu: Readonly<Record<'raw' | 'oneProcess' | 'twoProcesses', { perEvent: number; cores: number }>>;
 }
 
 const pct = (x: number) => x.toFixed(2);
 
 /** The rate if kafkajs' consuming and the in-memory pipeline simply take turns on one thread. */
 const additive = (s: WorkloadSummary) => 1 / (1 / s.raw + 1 / s.inMemory);
+
+const CORES = os.cpus().length;
+
+/**
+ * What the machine's CPU allows: at the topology's CPU per event, every core busy caps the rate however
+ * the work is split into threads or processes, and 0.7 of raw needs the CPU per event below a budget.
+ */
+function cpuBound(s: WorkloadSummary): string {
+  const { raw, oneProcess, twoProcesses } = s.cpu;
+  const cap = (CORES * 1e6) / oneProcess.perEvent;
+  const budget = (CORES * 1e6) / (0.7 * s.raw);
+  return (
+    `${s.workload.name.split(' (')[0]}: raw ${raw.perEvent.toFixed(2)} µs per event with ` +
+    `${raw.cores.toFixed(2)} cores busy, the topology ${oneProcess.perEvent.toFixed(2)} µs ` +
+    `(${pct(oneProcess.perEvent / raw.perEvent)} times raw) with ${oneProcess.cores.toFixed(2)} busy, the pair ` +
+    `${twoProcesses.perEvent.toFixed(2)} µs with ${twoProcesses.cores.toFixed(2)} of ${CORES} busy; at the ` +
+    `topology's CPU per event, ${CORES} fully busy cores would cap it at ` +
+    `${Math.round(cap).toLocaleString('en-US')} ev/s (${pct(cap / s.raw)} of raw) with perfect ` +
+    `parallelism, and 0.7 of raw needs at most ${budget.toFixed(2)} µs per event`
+  );
+}
 
 /** The analysis of the section, from this run's figures. */
 function analysis(summaries: readonly WorkloadSummary[]): string {
@@ -402,6 +434,8 @@ function analysis(summaries: readonly WorkloadSummary[]): string {
       : 'on this machine the pair and the broker share 2 cores, and one process already keeps more than a ' +
         'core busy (its garbage collector and I/O run on helper threads), so the pair is not faster than ' +
         'one process; on a machine with spare cores the consumer group spreads the partitions the same way. ') +
+    'Machine CPU per event (every process on the machine, the broker included, over the timed run): ' +
+    `${summaries.map(cpuBound).join('; ')}. ` +
     (met.length === summaries.length
       ? "The issue's 0.7-of-raw-consume target is met for both workloads."
       : met.length > 0
@@ -422,14 +456,30 @@ export async function benchTopologyThroughput(
   const figures: Figure[] = [];
   const summaries: WorkloadSummary[] = [];
   for (const workload of WORKLOADS) {
-    const runs = await measureWorkload(kafka, makeCodec, workload, events);
+    const measured = await measureWorkload(kafka, makeCodec, workload, events);
+    const runs = {
+      raw: rates(measured.raw),
+      oneProcess: rates(measured.oneProcess),
+      twoProcesses: rates(measured.twoProcesses),
+      passThrough: rates(measured.passThrough),
+      inMemory: measured.inMemory,
+    };
     const raw = median(runs.raw);
     const oneProcess = median(runs.oneProcess);
     const twoProcesses = median(runs.twoProcesses);
     const passThrough = median(runs.passThrough);
     const inMemory = median(runs.inMemory);
-    summaries.push({ workload, raw, passThrough, oneProcess, twoProcesses, inMemory });
+    const cpu = {
+      raw: cpuMedians(measured.raw),
+      oneProcess: cpuMedians(measured.oneProcess),
+      twoProcesses: cpuMedians(measured.twoProcesses),
+    };
+    summaries.push({ workload, raw, passThrough, oneProcess, twoProcesses, inMemory, cpu });
     const rawBaseline = { name: `raw kafkajs consume, ${runsNote(runs.raw)}`, value: raw };
+    const rawCpu = {
+      name: `raw kafkajs consume, ${cpu.raw.cores.toFixed(2)} of ${CORES} cores busy`,
+      value: cpu.raw.perEvent,
+    };
     figures.push(
       {
         metric: `${workload.name}: topology events/s, 1 worker process`,
@@ -467,6 +517,20 @@ export async function benchTopologyThroughput(
           `${runsNote(runs.inMemory)}; decode, key, window, checkpoint capture and result serialization: ` +
           "Sluice's own cost, with no fetch, produce or commit",
       },
+      {
+        metric: `${workload.name}: machine CPU per event, 1 worker process`,
+        value: cpu.oneProcess.perEvent,
+        unit: 'µs',
+        baseline: rawCpu,
+        note: `${cpu.oneProcess.cores.toFixed(2)} of ${CORES} cores busy; every process, the broker included`,
+      },
+      {
+        metric: `${workload.name}: machine CPU per event, 2 worker processes`,
+        value: cpu.twoProcesses.perEvent,
+        unit: 'µs',
+        baseline: rawCpu,
+        note: `${cpu.twoProcesses.cores.toFixed(2)} of ${CORES} cores busy; every process, the broker included`,
+      },
     );
   }
   return {
@@ -481,7 +545,9 @@ export async function benchTopologyThroughput(
       'offsets in one transaction per partition) that covers the last event; for two worker processes, ' +
       'from the release of the events to the settled pair (see the analysis). Baselines, timed from the ' +
       'group assignment too: a bare kafkajs consumer group that only counts the same messages (the ' +
-      'ceiling), and a kafkajs consume -> produce pass-through of every record (a peer).',
+      'ceiling), and a kafkajs consume -> produce pass-through of every record (a peer). Machine CPU: ' +
+      'the busy time of every core (os.cpus(), so every process, the broker included) over the same ' +
+      'interval as the rate, per event.',
     analysis: analysis(summaries),
     figures,
   };
