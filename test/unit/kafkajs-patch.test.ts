@@ -4,6 +4,7 @@
  * not change. (The integration tests produce and consume through the same code.)
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -134,6 +135,63 @@ test('headers named like Object.prototype members decode as themselves, not as r
   const back = RecordDecoder(decoder, { firstOffset: '0', firstTimestamp: '0', magicByte: 2 });
   const text = Object.fromEntries(Object.entries(back.headers).map(([k, v]) => [k, v.toString()]));
   assert.deepEqual(text, headers);
+});
+
+/** Decodes what Record() encoded for `headers` (a repeated header is an array of its values). */
+function roundTripHeaders(headers: Record<string, string | string[]>): Record<string, Buffer | Buffer[]> {
+  const decoder = new Decoder(Record({ key: null, value: null, headers }).buffer);
+  decoder.readVarInt();
+  return RecordDecoder(decoder, { firstOffset: '0', firstTimestamp: '0', magicByte: 2 }).headers as Record<
+    string,
+    Buffer | Buffer[]
+  >;
+}
+
+const asText = (v: Buffer | Buffer[]) => (Array.isArray(v) ? v.map(String) : String(v));
+
+test('repeated headers decode to their values in order; a single value stays a value', () => {
+  const values = fc.array(fc.string({ maxLength: 6 }), { minLength: 1, maxLength: 5 });
+  fc.assert(
+    fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), values, { maxKeys: 4 }), (spec) => {
+      const back = roundTripHeaders(spec);
+      const expected = Object.fromEntries(
+        Object.entries(spec).map(([k, vs]) => [k, vs.length === 1 ? vs[0] : vs]),
+      );
+      assert.deepEqual(Object.fromEntries(Object.entries(back).map(([k, v]) => [k, asText(v)])), expected);
+    }),
+  );
+});
+
+test('a header named __proto__ decodes as an own header and leaves the prototype alone', () => {
+  const back = roundTripHeaders(JSON.parse('{"__proto__": "x", "a": "y"}') as Record<string, string>);
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.keys(back), ['__proto__', 'a']);
+  assert.equal(String(Object.getOwnPropertyDescriptor(back, '__proto__')?.value), 'x');
+});
+
+/** Run in a child process, so a decoder that never returns is killed and fails the test. */
+const floodScript = `
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+  const Decoder = require('kafkajs/src/protocol/decoder');
+  const decode = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+  const roundTrip = (headers) => {
+    const decoder = new Decoder(Record({ key: null, value: null, headers }).buffer);
+    decoder.readVarInt();
+    return decode(decoder, { firstOffset: '0', firstTimestamp: '0', magicByte: 2 }).headers;
+  };
+  const n = 20000;
+  const distinct = roundTrip(Object.fromEntries(Array.from({ length: n }, (_, i) => ['h' + i, String(i)])));
+  const repeated = roundTrip({ h: Array.from({ length: n }, (_, i) => String(i)) }).h;
+  console.log(JSON.stringify([Object.keys(distinct).length, String(distinct.h19999), repeated.length,
+    String(repeated[0]), String(repeated[n - 1])]));
+`;
+
+test('a record of 20,000 headers decodes whole, distinct or repeated (stock kafkajs took over a minute)', () => {
+  // A liveness check, not a benchmark: the stock decoder copied the whole header object once per header.
+  const run = spawnSync(process.execPath, ['-e', floodScript], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(run.signal, null, 'decoding did not finish within 30 s');
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), [20_000, '19999', 20_000, '0', '19999']);
 });
 
 const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
