@@ -129,6 +129,18 @@ test('each checkpoint resumes after the last record fed before it, and a re-deli
   assert.deepEqual(h.written[0]?.headers, {});
 });
 
+test('a header named __proto__ is kept as a header (kafkajs decodes it as an own property)', async () => {
+  const h = harness(1);
+  const m = message(1, 'a');
+  m.headers = {};
+  Object.defineProperty(m.headers, '__proto__', { value: Buffer.from('x'), enumerable: true });
+  h.pipeline.enqueue([m]);
+  await h.settle();
+  const headers = h.written[0]?.headers ?? {};
+  assert.equal(Object.getPrototypeOf(headers), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value, 'x');
+});
+
 /** Counts records per value in a store, capturing its changes at every barrier (as the window stage does). */
 const countPerValue: Stage<Buffer | null, Buffer | null> = (ctx) => (source) =>
   new Observable<Element<Buffer | null>>((subscriber) =>

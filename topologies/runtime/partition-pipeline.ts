@@ -500,7 +500,13 @@ function stringHeaders(headers: KafkaMessage['headers']): Readonly<Record<string
     const v = headers[k];
     if (v === undefined) continue;
     out ??= {};
-    out[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v);
+    const text = Array.isArray(v) ? String(v[0] ?? '') : String(v);
+    // Assigning a header named "__proto__" would call the prototype setter, which drops a string.
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, { value: text, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[k] = text;
+    }
   }
   return out ?? NO_HEADERS;
 }
