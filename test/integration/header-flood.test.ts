@@ -13,7 +13,6 @@ import { decode } from '../../operators/decode.js';
 import { keyBy } from '../../operators/key-by.js';
 import { TxnEvent, type TxnEventRecord } from '../../schemas/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
-import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import {
   createTopic,
   deleteTopics,
@@ -23,8 +22,8 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
-  waitForCommittedEnd,
 } from '../support/kafka.js';
+import { runToCommittedEnd } from '../support/run-to-end.js';
 
 const kafka = testKafka();
 const name = uniqueName('header-flood');
@@ -72,15 +71,7 @@ test(
         keyBy((e) => e.cardId),
       )
       .to(kafkaSink({ topic: output, serialize: jsonValue }));
-    const worker = new TopologyWorker(t, { instanceId: 'h1', kafka, endpoints, barrierIntervalMs: 100 });
-    let fatal: Error | undefined;
-    worker.onFatal((e) => (fatal = e));
-    await worker.start();
-    try {
-      await waitForCommittedEnd(kafka, name, source, 60_000);
-    } finally {
-      await worker.stop();
-    }
+    const fatal = await runToCommittedEnd(kafka, t, 'h1');
     assert.equal(fatal, undefined, 'no worker crash');
     const outputs = await readAll(kafka, output);
     assert.deepEqual(

@@ -17,7 +17,6 @@ import { keyBy } from '../../operators/key-by.js';
 import { validate } from '../../operators/validate.js';
 import { TxnEvent, TxnLabel, type TxnEventRecord } from '../../schemas/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
-import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import {
   createTopic,
   deleteTopics,
@@ -28,8 +27,8 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
-  waitForCommittedEnd,
 } from '../support/kafka.js';
+import { runToCommittedEnd } from '../support/run-to-end.js';
 
 const kafka = testKafka();
 const name = uniqueName('poison');
@@ -143,16 +142,8 @@ test(
         keyBy((e) => e.cardId),
       )
       .to(kafkaSink({ topic: output, serialize: jsonValue }));
-    const worker = new TopologyWorker(t, { instanceId: 'p1', kafka, endpoints, barrierIntervalMs: 100 });
-    let fatal: Error | undefined;
-    worker.onFatal((e) => (fatal = e));
-    await worker.start();
-    try {
-      // The partition keeps flowing past every poison record.
-      await waitForCommittedEnd(kafka, name, source, 60_000);
-    } finally {
-      await worker.stop();
-    }
+    // The partition keeps flowing past every poison record.
+    const fatal = await runToCommittedEnd(kafka, t, 'p1');
     assert.equal(fatal, undefined, 'no worker crash');
 
     const outputs = await readAll(kafka, output);
