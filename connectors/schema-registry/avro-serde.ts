@@ -8,6 +8,7 @@
  * After the first record of each writer schema, decoding is a Map lookup plus avsc's decoder: no I/O.
  */
 import avro from 'avsc';
+import { LRUCache } from 'lru-cache';
 import type { SchemaDescriptor } from '../../schemas/index.js';
 import { valueSubject } from '../../schemas/index.js';
 import type { RegistryClient } from './client.js';
@@ -22,6 +23,8 @@ export interface AvroSerdeOptions {
   readonly autoRegister?: boolean;
   /** How long an id the registry does not know is remembered as unknown (default 10 s). */
   readonly unknownIdTtlMs?: number;
+  /** How many unknown ids are remembered at most, the least recently seen forgotten first (default 10,000). */
+  readonly maxUnknownIds?: number;
 }
 
 export interface AvroSerde<T> {
@@ -39,7 +42,9 @@ export interface AvroSerde<T> {
 
 /** How records written with one schema id are read: a resolver, or the reason they cannot be. */
 type ReadPlan =
-  { readonly resolver?: avro.Resolver } | { readonly error: SerdeError; readonly until?: number };
+  | { readonly resolver?: avro.Resolver }
+  /** `unknown`: the registry has no such id (yet), so the plan is only kept for a while. */
+  | { readonly error: SerdeError; readonly unknown?: true };
 
 // Fresh objects per call: avsc keeps registries on the options objects it is given.
 const parseOptions = (): Partial<avro.ForSchemaOptions> => ({ wrapUnions: 'auto' });
@@ -91,7 +96,16 @@ export function createAvroSerde<T>(
 
   let writerId: Promise<number> | undefined;
   let writerHeader: Buffer | undefined;
+  /** Plans for the ids the registry knows: as many as the subject has versions. */
   const plans = new Map<number, ReadPlan>();
+  /**
+   * Ids the registry does not know. Poison can carry any of 2^32 ids, so this is bounded (least recently
+   * seen forgotten first) and entries expire: a schema registered later is then found.
+   */
+  const unknownIds = new LRUCache<number, ReadPlan>({
+    max: options.maxUnknownIds ?? 10_000,
+    ttl: unknownIdTtlMs,
+  });
   const pendingPlans = new Map<number, Promise<ReadPlan>>();
 
   async function compatibilityLevel(): Promise<string> {
@@ -154,7 +168,7 @@ export function createAvroSerde<T>(
           'UNKNOWN_SCHEMA_ID',
           `schema id ${id} is not known to the schema registry`,
         );
-        return { error, until: Date.now() + unknownIdTtlMs };
+        return { error, unknown: true };
       }
       throw registryFailure(err, `fetching schema id ${id}`);
     }
@@ -186,13 +200,14 @@ export function createAvroSerde<T>(
   }
 
   function planFor(id: number): ReadPlan | Promise<ReadPlan> {
-    const known = plans.get(id);
-    if (known && !('until' in known && known.until !== undefined && known.until < Date.now())) return known;
+    const known = plans.get(id) ?? unknownIds.get(id);
+    if (known) return known;
     let pending = pendingPlans.get(id);
     if (!pending) {
       pending = fetchPlan(id).then(
         (plan) => {
-          plans.set(id, plan);
+          if ('unknown' in plan) unknownIds.set(id, plan);
+          else plans.set(id, plan);
           pendingPlans.delete(id);
           return plan;
         },
