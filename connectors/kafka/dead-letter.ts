@@ -2,7 +2,7 @@
  * Dead-letter writer: the original bytes go to `<topology>.dlq` unchanged, with headers saying why and
  * where they came from, so an operator can inspect, fix and replay them.
  */
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { Counter } from 'prom-client';
 import { sharedMetric } from '../metrics.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
@@ -47,23 +47,70 @@ export function deadLetterHeaders(
   };
 }
 
+/**
+ * The broker refuses a record batch above message.max.bytes (1,048,588 by default) for good. A dead
+ * letter that did not fit would fail its checkpoint, and the replay would meet the same record again: a
+ * crash loop. So a dead letter stays below this, its record framing included.
+ */
+export const MAX_DEAD_LETTER_BYTES = 1_000_000;
+
+/** Kafka record framing: per header, two length varints; per record, its length, deltas and counts. */
+const HEADER_FRAMING = 10;
+const RECORD_FRAMING = 100;
+
+const headerBytes = (headers: Readonly<Record<string, string>> | DeadLetterHeaders): number => {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(headers as Record<string, string>))
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(v) + HEADER_FRAMING;
+  return bytes;
+};
+
+/**
+ * The dead letter of `raw`: its key, value and headers unchanged when they fit in `maxBytes` with the
+ * reason headers. Otherwise the original headers go first (their count and size are noted), then the
+ * key and the value are cut to what is left (their original lengths are noted): the reason and the
+ * source position, which say where the whole record is, always survive.
+ */
+export function deadLetterMessage(
+  topology: string,
+  raw: RawRecord,
+  reason: DeadLetterReason,
+  maxBytes = MAX_DEAD_LETTER_BYTES,
+): Message & { headers: Record<string, string> } {
+  const reasonHeaders = deadLetterHeaders(topology, raw, reason);
+  let key = raw.key;
+  let value = raw.value;
+  const originalHeaders = headerBytes(raw.headers);
+  const body = (key?.length ?? 0) + (value?.length ?? 0);
+  // Room for the notes below as well, so adding them cannot tip the record over.
+  let room = maxBytes - RECORD_FRAMING - headerBytes(reasonHeaders) - 3 * (40 + HEADER_FRAMING);
+  if (originalHeaders + body <= room) {
+    // Spread, not assigned: a header named __proto__ stays a header. The reason headers win.
+    return { key, value, headers: { ...raw.headers, ...reasonHeaders }, partition: raw.source.partition };
+  }
+  const headers: Record<string, string> = { ...reasonHeaders };
+  const dropped = Object.keys(raw.headers).length;
+  if (dropped > 0) headers['sluice.error.headers-dropped'] = `${dropped} headers, ${originalHeaders} bytes`;
+  if (key && key.length > room) {
+    headers['sluice.error.key-truncated'] = String(key.length);
+    key = key.subarray(0, Math.max(0, room));
+  }
+  room -= key?.length ?? 0;
+  if (value && value.length > room) {
+    headers['sluice.error.truncated'] = String(value.length);
+    value = value.subarray(0, Math.max(0, room));
+  }
+  return { key, value, headers, partition: raw.source.partition };
+}
+
 export async function writeDeadLetter(
   producer: Producer,
   topic: string,
   topology: string,
   raw: RawRecord,
   reason: DeadLetterReason,
-  maxValueBytes = 900_000,
+  maxBytes = MAX_DEAD_LETTER_BYTES,
 ): Promise<void> {
-  // An oversized poison record must still land: keep its head and say it was cut.
-  const value =
-    raw.value && raw.value.length > maxValueBytes ? raw.value.subarray(0, maxValueBytes) : raw.value;
-  const headers: Record<string, string> = { ...raw.headers, ...deadLetterHeaders(topology, raw, reason) };
-  if (value !== raw.value) headers['sluice.error.truncated'] = String(raw.value?.length ?? 0);
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: [{ key: raw.key, value, headers, partition: raw.source.partition }],
-  });
+  await producer.send({ topic, acks: -1, messages: [deadLetterMessage(topology, raw, reason, maxBytes)] });
   deadLetters.inc({ topology, code: reason.code });
 }
