@@ -11,7 +11,10 @@ import { readToEnd } from './read-to-end.js';
 export type RestoredPartitions = Map<number, Map<string, string>>;
 
 export interface RestoreOptions {
+  /** Fails a restore that fetched nothing for this long (see readToEnd). */
   readonly timeoutMs?: number;
+  /** Entries read so far and the partitions not restored yet, after each fetched batch. */
+  readonly onProgress?: (progress: { readonly entries: number; readonly pending: readonly number[] }) => void;
 }
 
 /** Retries a restore that fails for a transient reason (e.g. a leader election right after topic creation). */
@@ -51,6 +54,9 @@ async function restoreOnce(
       partitions,
       groupPrefix: 'sluice-restore',
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.onProgress
+        ? { onProgress: ({ messages, pending }) => options.onProgress?.({ entries: messages, pending }) }
+        : {}),
     },
   );
   return result;

@@ -1,9 +1,10 @@
 /**
  * Reads chosen partitions of a topic from the beginning up to their end offsets, then stops.
  *
- * kafkajs has no manual assign(), so a throwaway consumer group reads the whole topic and hands over only
- * the partitions asked for. With read_committed (the default) a transaction left open by a killed producer
- * holds the end back until the broker aborts it, which is what a state restore needs.
+ * kafkajs has no manual assign(), so a throwaway consumer group is assigned the whole topic and pauses the
+ * partitions not asked for at once: a restore reads only the state it needs, however many workers share
+ * the topic. With read_committed (the default) a transaction left open by a killed producer holds the end
+ * back until the broker aborts it, which is what a state restore needs.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -12,7 +13,16 @@ export interface ReadToEndOptions {
   /** Partitions to read; all of the topic's when omitted. */
   readonly partitions?: readonly number[];
   readonly readUncommitted?: boolean;
+  /**
+   * Fails the read when this long passes without a fetched batch (default 120 s). It restarts with every
+   * batch, so a large read that keeps moving is never cut short.
+   */
   readonly timeoutMs?: number;
+  /** Called after each batch of a wanted partition: messages handed over so far, partitions not at their end. */
+  readonly onProgress?: (progress: {
+    readonly messages: number;
+    readonly pending: readonly number[];
+  }) => void;
   /** Prefix of the throwaway consumer group (it shows up in the broker's group list). */
   readonly groupPrefix?: string;
 }
@@ -49,26 +59,33 @@ export async function readToEnd(
   const timeoutMs = options.timeoutMs ?? 120_000;
   await consumer.connect();
   try {
+    let messages = 0;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `reading ${topic} partitions ${[...pending].join(',')} did not reach the end within ${timeoutMs} ms`,
-            ),
+      const stalled = () =>
+        reject(
+          new Error(
+            `reading ${topic} partitions ${[...pending].join(',')} made no progress for ${timeoutMs} ms ` +
+              `(${messages} messages read)`,
           ),
-        timeoutMs,
-      );
+        );
+      let timer = setTimeout(stalled, timeoutMs);
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         clearTimeout(timer);
         reject(payload.error);
       });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const assigned = payload.memberAssignment[topic] ?? [];
+        const unwanted = wanted ? assigned.filter((p) => !wanted.has(p)) : [];
+        if (unwanted.length > 0) consumer.pause([{ topic, partitions: unwanted }]);
+      });
       // Fires for every fetched batch, also for ones holding only control records (commit/abort markers).
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        clearTimeout(timer);
         if (payload.topic === topic && BigInt(payload.offsetLag) <= 0n) pending.delete(payload.partition);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
+        if (pending.size === 0) return resolve();
+        timer = setTimeout(stalled, timeoutMs);
+        if (!wanted || wanted.has(payload.partition)) {
+          options.onProgress?.({ messages, pending: [...pending] });
         }
       });
       consumer
@@ -79,6 +96,7 @@ export async function readToEnd(
             eachBatch: async ({ batch }) => {
               if (wanted && !wanted.has(batch.partition)) return;
               for (const message of batch.messages) onMessage(batch.partition, message);
+              messages += batch.messages.length;
             },
           }),
         )

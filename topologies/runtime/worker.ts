@@ -49,6 +49,9 @@ export interface WorkerOptions {
   readonly transactionTimeoutMs?: number;
 }
 
+/** How often a long state restore logs how far it got. */
+const RESTORE_PROGRESS_EVERY_MS = 5000;
+
 const recordsIn = sharedMetric(
   'sluice_records_in_total',
   () =>
@@ -305,8 +308,18 @@ export class TopologyWorker {
     const restoreStarted = Date.now();
     // Fence first, restore second: once this worker holds a partition's transactional id, no earlier
     // owner can commit state or offsets for it, so the restore below reads that partition's final word.
+    // A large state takes a while: say how far it got every few seconds, not only when it is done.
+    let progressLoggedAt = Date.now();
+    const onProgress = ({ entries, pending }: { entries: number; pending: readonly number[] }) => {
+      if (Date.now() - progressLoggedAt < RESTORE_PROGRESS_EVERY_MS) return;
+      progressLoggedAt = Date.now();
+      this.logger.info(
+        { partitions: fresh, pending, entries, ms: Date.now() - restoreStarted },
+        'restoring state from the changelog',
+      );
+    };
     const restoring = Promise.all(fresh.map((p) => this.openCommitter(p))).then(() =>
-      restoreChangelog(this.options.kafka, this.changelogTopic, fresh),
+      restoreChangelog(this.options.kafka, this.changelogTopic, fresh, { onProgress }),
     );
     const restored = restoring.then(
       (restored) => {
