@@ -5,7 +5,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import pRetry from 'p-retry';
-import { readToEnd } from './read-to-end.js';
+import { readToEnd, type ReadToEndOptions } from './read-to-end.js';
 
 /** partition -> key -> latest value (tombstones removed). */
 export type RestoredPartitions = Map<number, Map<string, string>>;
@@ -13,8 +13,8 @@ export type RestoredPartitions = Map<number, Map<string, string>>;
 export interface RestoreOptions {
   /** Fails a restore that fetched nothing for this long (see readToEnd). */
   readonly timeoutMs?: number;
-  /** Entries read so far and the partitions not restored yet, after each fetched batch. */
-  readonly onProgress?: (progress: { readonly entries: number; readonly pending: readonly number[] }) => void;
+  /** Changelog records read so far and the partitions not restored yet, after each fetched batch. */
+  readonly onProgress?: ReadToEndOptions['onProgress'];
 }
 
 /** Retries a restore that fails for a transient reason (e.g. a leader election right after topic creation). */
@@ -54,9 +54,7 @@ async function restoreOnce(
       partitions,
       groupPrefix: 'sluice-restore',
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.onProgress
-        ? { onProgress: ({ messages, pending }) => options.onProgress?.({ entries: messages, pending }) }
-        : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
   return result;

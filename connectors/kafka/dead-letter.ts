@@ -57,6 +57,8 @@ export const MAX_DEAD_LETTER_BYTES = 1_000_000;
 /** Kafka record framing: per header, two length varints; per record, its length, deltas and counts. */
 const HEADER_FRAMING = 10;
 const RECORD_FRAMING = 100;
+/** Kept free for the notes a cut dead letter carries (headers-dropped, key-truncated, truncated). */
+const NOTES_ROOM = 3 * (40 + HEADER_FRAMING);
 
 const headerBytes = (headers: Readonly<Record<string, string>> | DeadLetterHeaders): number => {
   let bytes = 0;
@@ -82,8 +84,8 @@ export function deadLetterMessage(
   let value = raw.value;
   const originalHeaders = headerBytes(raw.headers);
   const body = (key?.length ?? 0) + (value?.length ?? 0);
-  // Room for the notes below as well, so adding them cannot tip the record over.
-  let room = maxBytes - RECORD_FRAMING - headerBytes(reasonHeaders) - 3 * (40 + HEADER_FRAMING);
+  // NOTES_ROOM held back too, so adding the notes below cannot tip the record over.
+  let room = maxBytes - RECORD_FRAMING - headerBytes(reasonHeaders) - NOTES_ROOM;
   if (originalHeaders + body <= room) {
     // Spread, not assigned: a header named __proto__ stays a header. The reason headers win.
     return { key, value, headers: { ...raw.headers, ...reasonHeaders }, partition: raw.source.partition };

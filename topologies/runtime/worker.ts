@@ -306,18 +306,18 @@ export class TopologyWorker {
     }
     const fresh = partitions.filter((p) => !this.ready.has(p));
     const restoreStarted = Date.now();
-    // Fence first, restore second: once this worker holds a partition's transactional id, no earlier
-    // owner can commit state or offsets for it, so the restore below reads that partition's final word.
     // A large state takes a while: say how far it got every few seconds, not only when it is done.
     let progressLoggedAt = Date.now();
-    const onProgress = ({ entries, pending }: { entries: number; pending: readonly number[] }) => {
+    const onProgress = ({ messages, pending }: { messages: number; pending: readonly number[] }) => {
       if (Date.now() - progressLoggedAt < RESTORE_PROGRESS_EVERY_MS) return;
       progressLoggedAt = Date.now();
       this.logger.info(
-        { partitions: fresh, pending, entries, ms: Date.now() - restoreStarted },
+        { partitions: fresh, pending, messages, ms: Date.now() - restoreStarted },
         'restoring state from the changelog',
       );
     };
+    // Fence first, restore second: once this worker holds a partition's transactional id, no earlier
+    // owner can commit state or offsets for it, so the restore below reads that partition's final word.
     const restoring = Promise.all(fresh.map((p) => this.openCommitter(p))).then(() =>
       restoreChangelog(this.options.kafka, this.changelogTopic, fresh, { onProgress }),
     );
