@@ -8,11 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
 import { createAvroSerde, createRegistryClient } from '../../connectors/schema-registry/index.js';
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import { decode } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
-import { TxnEvent, type TxnEventRecord } from '../../schemas/index.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
+import { TxnEvent } from '../../schemas/index.js';
 import {
   createTopic,
   deleteTopics,
@@ -23,25 +19,13 @@ import {
   topologyTopics,
   uniqueName,
 } from '../support/kafka.js';
-import { runToCommittedEnd } from '../support/run-to-end.js';
+import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
+import { txnEvent } from '../support/txn-event.js';
 
 const kafka = testKafka();
 const name = uniqueName('dlq-size');
 const source = `${name}.in`;
 const output = `${name}.out`;
-
-const event = (i: number, ts: number): TxnEventRecord => ({
-  txnId: `t${i}`,
-  cardId: `card-${i}`,
-  accountId: 'acct-1',
-  merchantId: 'm1',
-  merchantCategory: '5411',
-  amount: 10 + i,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'POS',
-  ts,
-});
 
 test(
   'a poison record at the broker size limit is dead-lettered (its headers dropped), not a crash loop',
@@ -58,7 +42,7 @@ test(
     const poisonValue = Buffer.from('not Avro: no magic byte');
     let poison: Message | undefined;
     try {
-      await send({ key: 'card-1', value: await serde.serialize(event(1, now)) });
+      await send({ key: 'card-1', value: await serde.serialize(txnEvent(1, now)) });
       // The largest padding the broker takes (message.max.bytes, 1,048,588 by default), within 256 bytes.
       for (let pad = 1_048_400; !poison && pad > 1_000_000; pad -= 256) {
         const candidate: Message = { key: 'card-2', value: poisonValue, headers: { pad: 'x'.repeat(pad) } };
@@ -68,18 +52,17 @@ test(
         );
       }
       assert.ok(poison, 'the broker took a padded record');
-      await send({ key: 'card-3', value: await serde.serialize(event(3, now)) });
+      await send({ key: 'card-3', value: await serde.serialize(txnEvent(3, now)) });
     } finally {
       await producer.disconnect();
     }
 
-    const t = topology(name)
-      .from(kafkaSource(source))
-      .pipe(
-        decode(serde, { eventTime: (e) => e.ts }),
-        keyBy((e) => e.cardId),
-      )
-      .to(kafkaSink({ topic: output, serialize: jsonValue }));
+    const t = decodeKeyedTopology(
+      name,
+      serde,
+      (e) => e.ts,
+      (e) => e.cardId,
+    );
     const fatal = await runToCommittedEnd(kafka, t, 'd1');
     assert.equal(fatal, undefined, 'no worker crash');
     const outputs = await readAll(kafka, output);

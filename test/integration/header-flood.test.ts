@@ -8,11 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
 import { createAvroSerde, createRegistryClient } from '../../connectors/schema-registry/index.js';
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import { decode } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
-import { TxnEvent, type TxnEventRecord } from '../../schemas/index.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
+import { TxnEvent } from '../../schemas/index.js';
 import {
   createTopic,
   deleteTopics,
@@ -23,26 +19,14 @@ import {
   topologyTopics,
   uniqueName,
 } from '../support/kafka.js';
-import { runToCommittedEnd } from '../support/run-to-end.js';
+import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
+import { txnEvent } from '../support/txn-event.js';
 
 const kafka = testKafka();
 const name = uniqueName('header-flood');
 const source = `${name}.in`;
 const output = `${name}.out`;
 const HEADERS = 20_000;
-
-const event = (i: number, ts: number): TxnEventRecord => ({
-  txnId: `t${i}`,
-  cardId: `card-${i}`,
-  accountId: 'acct-1',
-  merchantId: 'm1',
-  merchantCategory: '5411',
-  amount: 10 + i,
-  currency: 'EUR',
-  country: 'DE',
-  channel: 'POS',
-  ts,
-});
 
 test(
   'records of 20,000 headers, distinct or one repeated, flow through without stalling their partition',
@@ -55,7 +39,7 @@ test(
     const now = Date.now();
     const messages: Message[] = [];
     for (let i = 0; i < 30; i += 1) {
-      const message: Message = { key: `card-${i}`, value: await serde.serialize(event(i, now)) };
+      const message: Message = { key: `card-${i}`, value: await serde.serialize(txnEvent(i, now)) };
       if (i === 10) {
         message.headers = Object.fromEntries(Array.from({ length: HEADERS }, (_, h) => [`h${h}`, String(h)]));
       }
@@ -64,13 +48,12 @@ test(
     }
     await produce(kafka, source, messages, 30);
 
-    const t = topology(name)
-      .from(kafkaSource(source))
-      .pipe(
-        decode(serde, { eventTime: (e) => e.ts }),
-        keyBy((e) => e.cardId),
-      )
-      .to(kafkaSink({ topic: output, serialize: jsonValue }));
+    const t = decodeKeyedTopology(
+      name,
+      serde,
+      (e) => e.ts,
+      (e) => e.cardId,
+    );
     const fatal = await runToCommittedEnd(kafka, t, 'h1');
     assert.equal(fatal, undefined, 'no worker crash');
     const outputs = await readAll(kafka, output);

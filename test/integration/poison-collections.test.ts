@@ -9,11 +9,7 @@ import { after, test } from 'node:test';
 import avro from 'avsc';
 import type { Message } from 'kafkajs';
 import { createAvroSerde, createRegistryClient } from '../../connectors/schema-registry/index.js';
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import { decode } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
 import { FeatureRow, type FeatureRowRecord } from '../../schemas/index.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
 import {
   createTopic,
   deleteTopics,
@@ -25,7 +21,7 @@ import {
   topologyTopics,
   uniqueName,
 } from '../support/kafka.js';
-import { runToCommittedEnd } from '../support/run-to-end.js';
+import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
 
 const kafka = testKafka();
 const name = uniqueName('poison-maps');
@@ -67,13 +63,12 @@ test(
     });
     await produce(kafka, source, messages, 50);
 
-    const t = topology(name)
-      .from(kafkaSource(source))
-      .pipe(
-        decode(serde, { eventTime: (r) => r.eventTime }),
-        keyBy((r) => r.entity),
-      )
-      .to(kafkaSink({ topic: output, serialize: jsonValue }));
+    const t = decodeKeyedTopology(
+      name,
+      serde,
+      (e) => e.eventTime,
+      (e) => e.entity,
+    );
     const fatal = await runToCommittedEnd(kafka, t, 'm1');
     assert.equal(fatal, undefined, 'no worker crash');
     const outputs = await readAll(kafka, output);

@@ -1,6 +1,9 @@
 /** Runs a topology in one worker over what its source topic holds, as the poison tests need it. */
 import type { Kafka } from 'kafkajs';
-import type { Topology } from '../../topologies/builder.js';
+import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
+import { decode, type RecordDecoder } from '../../operators/decode.js';
+import { keyBy } from '../../operators/key-by.js';
+import { kafkaSource, topology, type Topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { endpoints, waitForCommittedEnd } from './kafka.js';
 
@@ -29,4 +32,17 @@ export async function runToCommittedEnd(
     await worker.stop();
   }
   return fatal;
+}
+
+/** `<name>.in` decoded, keyed and written to `<name>.out` as JSON: the topology poison is pushed through. */
+export function decodeKeyedTopology<T>(
+  name: string,
+  decoder: RecordDecoder<T>,
+  eventTime: (value: T) => number,
+  key: (value: T) => string,
+): Topology {
+  return topology(name)
+    .from(kafkaSource(`${name}.in`))
+    .pipe(decode(decoder, { eventTime }), keyBy(key))
+    .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue }));
 }
