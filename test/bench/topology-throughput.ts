@@ -348,7 +348,7 @@ async function measureWorkload(
   return rates;
 }
 
-const rates = (runs: readonly Measured[]) => runs.map((m) => m.rate);
+const ratesOf = (runs: readonly Measured[]) => runs.map((m) => m.rate);
 
 const cpuMedians = (runs: readonly Measured[]) => ({
   perEvent: median(runs.map((m) => m.cpuPerEvent)),
@@ -458,10 +458,10 @@ export async function benchTopologyThroughput(
   for (const workload of WORKLOADS) {
     const measured = await measureWorkload(kafka, makeCodec, workload, events);
     const runs = {
-      raw: rates(measured.raw),
-      oneProcess: rates(measured.oneProcess),
-      twoProcesses: rates(measured.twoProcesses),
-      passThrough: rates(measured.passThrough),
+      raw: ratesOf(measured.raw),
+      oneProcess: ratesOf(measured.oneProcess),
+      twoProcesses: ratesOf(measured.twoProcesses),
+      passThrough: ratesOf(measured.passThrough),
       inMemory: measured.inMemory,
     };
     const raw = median(runs.raw);
