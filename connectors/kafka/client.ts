@@ -1,6 +1,10 @@
 /** kafkajs client construction, with its logs routed through pino and its noisy defaults tamed. */
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import { registerCompressionCodecs } from './compression/index.js';
+
+// Every client this process makes reads all of Kafka's codecs, each with a bounded expansion.
+registerCompressionCodecs();
 
 export const rootLogger: Logger = pino({
   level: process.env.LOG_LEVEL ?? 'info',

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
+import { registerCompressionCodecs } from '../../connectors/kafka/compression/index.js';
 import type { Topology } from '../builder.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
 import { TopologyWorker, type WorkerOptions } from './worker.js';
@@ -12,6 +13,11 @@ import { TopologyWorker, type WorkerOptions } from './worker.js';
 export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>> & {
   /** Serve /metrics, /healthz and /readyz here (default SLUICE_METRICS_PORT; unset = no endpoint). */
   readonly metricsPort?: number;
+  /**
+   * The most bytes one compressed record batch may expand to (default 64 MiB); a batch over it goes to the
+   * dead-letter topic whole. Process-wide, as kafkajs' codecs are.
+   */
+  readonly maxDecompressedBatchBytes?: number;
 };
 
 function metricsPortFromEnv(raw: string | undefined): number | undefined {
@@ -25,6 +31,9 @@ function metricsPortFromEnv(raw: string | undefined): number | undefined {
 
 export async function runTopology(topology: Topology, options: RunOptions = {}): Promise<TopologyWorker> {
   const endpoints = loadEndpoints();
+  if (options.maxDecompressedBatchBytes !== undefined) {
+    registerCompressionCodecs(options.maxDecompressedBatchBytes);
+  }
   const instanceId =
     options.instanceId ?? process.env.SLUICE_INSTANCE_ID ?? `${os.hostname()}-${process.pid}`;
   const kafka = createKafka(endpoints.kafkaBrokers, `sluice-${topology.name}-${instanceId}`);

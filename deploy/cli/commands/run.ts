@@ -31,6 +31,11 @@ export function registerRunCommands(program: Command): void {
       positiveInteger,
     )
     .option('--fetch-bytes <n>', 'bytes fetched per partition per request (default 1048576)', positiveInteger)
+    .option(
+      '--max-batch-bytes <n>',
+      'most bytes one compressed record batch may expand to (default 67108864); a batch over it is dead-lettered whole',
+      positiveInteger,
+    )
     .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positiveInteger)
     .option(
       '--metrics-port <port>',
@@ -62,6 +67,7 @@ export function registerRunCommands(program: Command): void {
           checkpointRecords?: number;
           fetchBytes?: number;
           sinkBatch?: number;
+          maxBatchBytes?: number;
           maxOutstanding: number;
           metricsPort?: number;
         },
@@ -77,6 +83,7 @@ export function registerRunCommands(program: Command): void {
           maxBytesPerPartition: opts.fetchBytes,
           sinkMaxBatch: opts.sinkBatch ?? shipped.defaults?.sinkMaxBatch,
           maxOutstandingBarriers: opts.maxOutstanding,
+          ...(opts.maxBatchBytes !== undefined ? { maxDecompressedBatchBytes: opts.maxBatchBytes } : {}),
           ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
         });
         // Keep running: runTopology installed the signal handlers that end the process.
