@@ -141,6 +141,34 @@ test('a header named __proto__ is kept as a header (kafkajs decodes it as an own
   assert.equal(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value, 'x');
 });
 
+test('a batch kafkajs could not decompress is dead-lettered in its place, and the checkpoint moves past it', async () => {
+  const h = harness(4);
+  const undecompressable = Object.assign(message(7, 'compressed bytes'), {
+    key: null,
+    decompressError: {
+      message: 'gzip batch expands past the 1,024-byte bound on a decompressed batch',
+      firstOffset: '4',
+      records: 4,
+    },
+  });
+  h.pipeline.enqueue([message(2, 'a'), message(3, 'b'), undecompressable, message(8, 'c')]);
+  await h.settle();
+  assert.deepEqual(
+    h.written.map((r) => r.source.offset),
+    ['2', '3', '8'],
+  );
+  assert.equal(h.deadLetters.length, 1);
+  const [{ raw, reason }] = h.deadLetters as [{ raw: RawRecord; reason: DeadLetterReason }];
+  assert.equal(reason.code, 'UNDECOMPRESSABLE_BATCH');
+  assert.match(reason.message, /batch of 4 records at offsets 4-7 could not be decompressed \(gzip/);
+  assert.equal(raw.source.offset, '7');
+  assert.equal(raw.value?.toString(), 'compressed bytes');
+  assert.deepEqual(
+    h.checkpoints.map((c) => c.nextOffset),
+    ['9'],
+  );
+});
+
 /** Counts records per value in a store, capturing its changes at every barrier (as the window stage does). */
 const countPerValue: Stage<Buffer | null, Buffer | null> = (ctx) => (source) =>
   new Observable<Element<Buffer | null>>((subscriber) =>

@@ -6,6 +6,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Observable, merge, share, type Subscriber, type Subscription } from 'rxjs';
+import { undecompressableBatchReason } from '../../connectors/kafka/compression/undecompressable.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type {
   Barrier,
@@ -349,6 +350,17 @@ export class PartitionPipeline {
       timestamp: Number(message.timestamp),
     };
     this.held.push(message);
+    const undecompressable = undecompressableBatchReason(message);
+    if (undecompressable !== undefined) {
+      this.trackSide(this.o.writeSide('dead-letter', rawRecord(message, source), undecompressable));
+    } else {
+      this.pushRecord(message, source);
+    }
+    this.sinceBarrier += 1;
+    if (this.sinceBarrier >= this.o.barrierEveryRecords) this.emitBarrier();
+  }
+
+  private pushRecord(message: KafkaMessage, source: SourcePosition): void {
     this.push({
       kind: 'record',
       value: message.value ?? null,
@@ -357,8 +369,6 @@ export class PartitionPipeline {
       source,
       headers: stringHeaders(message.headers),
     });
-    this.sinceBarrier += 1;
-    if (this.sinceBarrier >= this.o.barrierEveryRecords) this.emitBarrier();
   }
 
   private push(element: Element<RawValue>): void {
