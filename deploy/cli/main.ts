@@ -15,6 +15,7 @@ import { UnknownTopologyError } from '../../topologies/catalog.js';
 import { WebhookConfigError } from '../../services/alerts/webhook-config.js';
 import { registerAlertsCommands } from './commands/alerts.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerDlqCommands } from './commands/dlq.js';
 import { registerExperimentsCommands } from './commands/experiments.js';
 import { registerFeaturesCommands } from './commands/features.js';
 import { registerModelsCommands } from './commands/models.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerDeployCommands(program);
+  registerDlqCommands(program);
   registerModelsCommands(program);
   registerExperimentsCommands(program);
   registerAlertsCommands(program);
