@@ -120,6 +120,22 @@ test('zstd: a few hundred bytes of RLE blocks declaring gigabytes are refused be
   await assert.rejects(zstdCodec(64 * MiB).decompress(rleFrame(1, 10, 31)), /window, over libzstd's limit/);
 });
 
+test('skippable frames before, between and after data frames hold no data and are passed over', async () => {
+  const skippable = (n: number) => {
+    const frame = Buffer.alloc(8 + n, 0x77);
+    frame.writeUInt32LE(0x184d2a53, 0);
+    frame.writeUInt32LE(n, 4);
+    return frame;
+  };
+  const zstd = Buffer.concat([skippable(5), rleFrame(3, 1000), skippable(0), rleFrame(1, 10), skippable(9)]);
+  assert.equal(zstdExpansionBound(zstd).bound, 3010);
+  assert.equal((await zstdCodec(MiB).decompress(zstd)).toString(), 'a'.repeat(3010));
+  const data = Buffer.from('sluice '.repeat(1000));
+  const lz4 = Buffer.concat([skippable(3), await compressFrame(data), skippable(4)]);
+  assert.ok(lz4ExpansionBound(lz4) >= data.length);
+  assert.throws(() => zstdExpansionBound(skippable(5).subarray(0, 10)), /truncated zstd/);
+});
+
 test('registration puts every codec Kafka defines into kafkajs, and a bad bound fails fast', () => {
   registerCompressionCodecs();
   const table = CompressionCodecs as Record<number, () => KafkaCodec>;

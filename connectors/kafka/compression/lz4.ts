@@ -4,12 +4,10 @@
  * anything is decompressed.
  */
 import { compressFrame, decompressFrame } from 'lz4-napi';
+import { nextFrame } from './frames.js';
 import { DecompressedTooLargeError, type KafkaCodec } from './limits.js';
 
 const FRAME_MAGIC = 0x184d2204;
-/** Skippable frames carry no data: magic 0x184D2A50 to 0x184D2A5F. */
-const SKIPPABLE_MASK = 0xfffffff0;
-const SKIPPABLE_MAGIC = 0x184d2a50;
 const BLOCK_MAX_BYTES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 };
 
 /** The most the frames in `buffer` can expand to; throws on a malformed frame. */
@@ -17,13 +15,10 @@ export function lz4ExpansionBound(buffer: Buffer): number {
   let bound = 0;
   let at = 0;
   while (at < buffer.length) {
-    if (at + 4 > buffer.length) throw new Error('truncated lz4 frame');
-    const magic = buffer.readUInt32LE(at);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      if (at + 8 > buffer.length) throw new Error('truncated lz4 skippable frame');
-      at += 8 + buffer.readUInt32LE(at + 4);
-      continue;
-    }
+    const frame = nextFrame(buffer, at, 'lz4');
+    if (frame.magic === -1) break; // only skippable frames were left
+    const magic = frame.magic;
+    at = frame.at;
     if (magic !== FRAME_MAGIC) throw new Error('not an lz4 frame (bad magic number)');
     if (at + 7 > buffer.length) throw new Error('truncated lz4 frame header');
     const flags = buffer[at + 4] as number;

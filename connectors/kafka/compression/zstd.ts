@@ -4,11 +4,10 @@
  * bounds the output (and the window fzstd would allocate) before anything is decompressed.
  */
 import { decompress } from 'fzstd';
+import { nextFrame } from './frames.js';
 import { DecompressedTooLargeError, type KafkaCodec } from './limits.js';
 
 const FRAME_MAGIC = 0xfd2fb528;
-const SKIPPABLE_MASK = 0xfffffff0;
-const SKIPPABLE_MAGIC = 0x184d2a50;
 const BLOCK_MAX_BYTES = 128 * 1024;
 /** libzstd's own default limit on a frame's window (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27): fzstd allocates it. */
 const WINDOW_MAX_BYTES = 2 ** 27;
@@ -19,13 +18,10 @@ export function zstdExpansionBound(buffer: Buffer): { bound: number; window: num
   let window = 0;
   let at = 0;
   while (at < buffer.length) {
-    if (at + 4 > buffer.length) throw new Error('truncated zstd frame');
-    const magic = buffer.readUInt32LE(at);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      if (at + 8 > buffer.length) throw new Error('truncated zstd skippable frame');
-      at += 8 + buffer.readUInt32LE(at + 4);
-      continue;
-    }
+    const frame = nextFrame(buffer, at, 'zstd');
+    if (frame.magic === -1) break; // only skippable frames were left
+    const magic = frame.magic;
+    at = frame.at;
     if (magic !== FRAME_MAGIC) throw new Error('not a zstd frame (bad magic number)');
     if (at + 5 > buffer.length) throw new Error('truncated zstd frame header');
     const descriptor = buffer[at + 4] as number;
