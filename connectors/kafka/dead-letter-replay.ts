@@ -7,6 +7,7 @@
  */
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import { deadLetterTopic } from './dead-letter.js';
+import { TopicConfigError } from './topics.js';
 import { parseDeadLetter, replayMessage, type DeadLetter } from './dead-letter-record.js';
 
 export interface ReplayOptions {
@@ -41,6 +42,12 @@ export interface ReplayReport {
   readonly notReplayable: Record<string, number>;
 }
 
+/** The error for a topology without a dead-letter topic: most often a misspelt name. */
+export const noDeadLetterTopic = (topology: string) =>
+  new TopicConfigError(
+    `there is no topic ${deadLetterTopic(topology)}: is '${topology}' the name of a topology that has run? (sluice topics list)`,
+  );
+
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
 const PASSED_OVER = Symbol('passed over');
@@ -67,11 +74,16 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   const ends = new Map<number, bigint>();
   let total = 0;
   try {
-    const offsets = await admin.fetchTopicOffsets(topic).catch((err: unknown) => {
-      throw new Error(
-        `cannot read ${topic} (${(err as Error).message}): is '${options.topology}' the name of a topology that has run?`,
+    const { topics: existing } = await admin.fetchTopicMetadata();
+    const names = new Set(existing.map((t) => t.name));
+    if (!names.has(topic)) throw noDeadLetterTopic(options.topology);
+    // Checked up front: a missing target would otherwise fail the first batch after kafkajs' retries.
+    if (options.toTopic !== undefined && !names.has(options.toTopic)) {
+      throw new TopicConfigError(
+        `there is no topic ${options.toTopic} to replay into; create it first (sluice topics create ${options.toTopic})`,
       );
-    });
+    }
+    const offsets = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const from = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     for (const o of offsets) {

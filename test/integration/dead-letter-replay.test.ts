@@ -112,6 +112,16 @@ test(
     assert.deepEqual([again.replayed, again.passedOver], [0, 0], 'the group remembers what it replayed');
     assert.equal((await readAll(kafka, `${name}.repaired`)).length, 5);
 
+    // Mistakes fail before anything is read: a misspelt topology, a target topic that does not exist.
+    await assert.rejects(
+      replayDeadLetters(kafka, { topology: `${name}-typo` }),
+      /there is no topic .*-typo\.dlq/,
+    );
+    await assert.rejects(
+      replayDeadLetters(kafka, { topology: name, toTopic: `${name}.nowhere` }),
+      /there is no topic .*\.nowhere to replay into; create it first/,
+    );
+
     const home = await replayDeadLetters(kafka, { topology: name, groupId: `${name}.all` });
     assert.equal(home.replayed, 10);
     const source = await readAll(kafka, `${name}.in`);

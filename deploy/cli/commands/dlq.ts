@@ -1,17 +1,32 @@
 /** `sluice dlq list | replay`: what a topology dead-lettered and why, and putting it back once fixed. */
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { deadLetterTopic } from '../../../connectors/kafka/dead-letter.js';
 import { parseDeadLetter, type DeadLetter } from '../../../connectors/kafka/dead-letter-record.js';
-import { replayDeadLetters, type ReplayReport } from '../../../connectors/kafka/dead-letter-replay.js';
+import {
+  noDeadLetterTopic,
+  replayDeadLetters,
+  type ReplayReport,
+} from '../../../connectors/kafka/dead-letter-replay.js';
 import { readToEnd } from '../../../connectors/kafka/read-to-end.js';
 import { AuditLog, auditLogPath } from '../../../services/common/index.js';
 import { deployActor } from '../../reference/deploy-reference.js';
 import { positiveInteger } from '../options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function requireDeadLetterTopic(kafka: Kafka, topology: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(deadLetterTopic(topology))) throw noDeadLetterTopic(topology);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function printReport(report: ReplayReport): void {
   const verb = report.dryRun ? 'would replay' : 'replayed';
@@ -34,6 +49,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--latest <n>', 'how many of the latest letters to show', positiveInteger, 10)
     .action(async (topology: string, opts: { latest: number }) => {
       const kafka = createKafka(loadEndpoints().kafkaBrokers, 'sluice-dlq');
+      await requireDeadLetterTopic(kafka, topology);
       const byCode = new Map<string, number>();
       const byPartition = new Map<string, number>();
       const latest: Array<{ at: number; letter: DeadLetter }> = [];
