@@ -16,6 +16,12 @@ export interface KafkaSinkOptions<T> {
    * (Node 20 has no zstd encoder).
    */
   readonly compression?: SinkCompression;
+  /**
+   * The Kafka timestamp of each record: its event time (default, as Kafka Streams does), or the time it is
+   * written. Time-based retention deletes a segment once its newest timestamp is older than retention.ms,
+   * so a backfill of old events stamped with event time can lose its output as soon as a segment rolls.
+   */
+  readonly timestamp?: 'event-time' | 'write-time';
 }
 
 export type SinkCompression = 'none' | 'gzip' | 'snappy' | 'lz4';
@@ -35,6 +41,12 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
       `kafkaSink(${options.topic}): compression '${String(options.compression)}' is not one of ${Object.keys(COMPRESSION_TYPES).join(', ')}`,
     );
   }
+  const eventTime = (options.timestamp ?? 'event-time') === 'event-time';
+  if (options.timestamp !== undefined && !['event-time', 'write-time'].includes(options.timestamp)) {
+    throw new Error(
+      `kafkaSink(${options.topic}): timestamp '${String(options.timestamp)}' is not one of event-time, write-time`,
+    );
+  }
   return {
     name: `kafka:${options.topic}`,
     topics: [{ topic: options.topic, numPartitions: options.numPartitions }],
@@ -49,7 +61,8 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
             const message: Message = {
               key: options.key ? options.key(r) : r.key,
               value: value instanceof Promise ? null : value,
-              timestamp: String(r.eventTime),
+              // Without a timestamp kafkajs stamps the write time.
+              timestamp: eventTime ? String(r.eventTime) : undefined,
             };
             messages.push(message);
             if (value instanceof Promise) (pending ??= []).push(value.then((v) => void (message.value = v)));
