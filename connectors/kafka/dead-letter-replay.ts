@@ -6,6 +6,7 @@
  * topic had when it started, so letters the replayed records cause again are left for the next run.
  */
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import { consumeUntilDone } from './consume-until-done.js';
 import { deadLetterTopic } from './dead-letter.js';
 import { TopicConfigError } from './topics.js';
 import { parseDeadLetter, replayMessage, type DeadLetter } from './dead-letter-record.js';
@@ -106,105 +107,119 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   await consumer.connect();
   let read = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const stallMs = options.stallTimeoutMs ?? 60_000;
-      const stalled = () =>
-        reject(new Error(`replaying ${topic} made no progress for ${stallMs} ms (${read} of ${total} read)`));
-      let timer = setTimeout(stalled, stallMs);
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        clearTimeout(timer);
-        reject(payload.error);
-      });
-      // Fires for every fetched batch, also for ones holding only transaction markers.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        clearTimeout(timer);
-        const end = ends.get(payload.partition);
-        if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
-          ends.delete(payload.partition);
-          consumer.pause([{ topic, partitions: [payload.partition] }]);
+    const stallMs = options.stallTimeoutMs ?? 60_000;
+    await consumeUntilDone(consumer, {
+      topic,
+      pending: new Set(ends.keys()),
+      finished: (batch) => BigInt(batch.lastOffset) + 1n >= (ends.get(batch.partition) as bigint),
+      pauseFinished: true,
+      stallMs,
+      stalled: () => `replaying ${topic} made no progress for ${stallMs} ms (${read} of ${total} read)`,
+      eachBatch: async ({ batch }) => {
+        const end = ends.get(batch.partition);
+        if (end === undefined || batch.messages.length === 0) return;
+        // Counted into the report only once committed: a failed batch is fetched and taken again.
+        const taken = takeBatch(batch.messages, end, (message) =>
+          take(message, topic, codes, options.toTopic),
+        );
+        if (producer) {
+          // Never past the end taken at the start: what was written since is the next run's.
+          const last = BigInt(batch.lastOffset()) + 1n;
+          const next = last < end ? last : end;
+          const tx = await producer.transaction();
+          try {
+            for (const [to, messages] of taken.replays) await tx.send({ topic: to, acks: -1, messages });
+            await tx.sendOffsets({
+              consumerGroupId: groupId,
+              topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
+            });
+            await tx.commit();
+          } catch (err) {
+            await tx.abort().catch(() => undefined);
+            throw err;
+          }
         }
-        if (ends.size === 0) return resolve();
-        timer = setTimeout(stalled, stallMs);
-      });
-      /** What one letter comes to: a record to write (and where), or why it is skipped. */
-      const take = (message: KafkaMessage): Taken => {
-        const letter: DeadLetter | Error = parseDeadLetter(message);
-        if (letter instanceof Error) return { skip: 'not a Sluice dead letter' };
-        if (codes && !codes.has(letter.reason.code)) return { skip: PASSED_OVER };
-        if (letter.notReplayable) return { skip: letter.notReplayable };
-        const to = options.toTopic ?? letter.source.topic;
-        return {
-          to,
-          code: letter.reason.code,
-          message: replayMessage(letter, `${topic}/${message.offset}`, to),
-        };
-      };
-      consumer
-        .subscribe({ topic, fromBeginning: true })
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const end = ends.get(batch.partition);
-              if (end === undefined || batch.messages.length === 0) return;
-              // Counted into the report only once committed: a failed batch is fetched and taken again.
-              const replays = new Map<string, Message[]>();
-              const counts = {
-                replayed: 0,
-                byCode: {} as Record<string, number>,
-                passedOver: 0,
-                skipped: {} as Record<string, number>,
-              };
-              let taken = 0;
-              for (const message of batch.messages) {
-                if (BigInt(message.offset) >= end) break; // written after the replay started
-                taken += 1;
-                const t = take(message);
-                if ('skip' in t) {
-                  if (t.skip === PASSED_OVER) counts.passedOver += 1;
-                  else bump(counts.skipped, t.skip);
-                  continue;
-                }
-                replays.set(t.to, [...(replays.get(t.to) ?? []), t.message]);
-                counts.replayed += 1;
-                bump(counts.byCode, t.code);
-              }
-              if (producer) {
-                // Never past the end taken at the start: what was written since is the next run's.
-                const last = BigInt(batch.lastOffset()) + 1n;
-                const next = last < end ? last : end;
-                const tx = await producer.transaction();
-                try {
-                  for (const [to, messages] of replays) await tx.send({ topic: to, acks: -1, messages });
-                  await tx.sendOffsets({
-                    consumerGroupId: groupId,
-                    topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
-                  });
-                  await tx.commit();
-                } catch (err) {
-                  await tx.abort().catch(() => undefined);
-                  throw err;
-                }
-              }
-              read += taken;
-              report.replayed += counts.replayed;
-              for (const [code, n] of Object.entries(counts.byCode))
-                report.replayedByCode[code] = (report.replayedByCode[code] ?? 0) + n;
-              report.passedOver += counts.passedOver;
-              for (const [why, n] of Object.entries(counts.skipped))
-                report.notReplayable[why] = (report.notReplayable[why] ?? 0) + n;
-              options.onProgress?.({ read, total });
-            },
-          }),
-        )
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
+        read += taken.read;
+        addInto(report, taken);
+        options.onProgress?.({ read, total });
+      },
     });
   } finally {
     await consumer.disconnect();
     await producer?.disconnect();
   }
   return report;
+}
+
+/** What one letter comes to: a record to write (and where), or why it is skipped. */
+function take(
+  message: KafkaMessage,
+  topic: string,
+  codes: ReadonlySet<string> | undefined,
+  toTopic: string | undefined,
+): Taken {
+  const letter: DeadLetter | Error = parseDeadLetter(message);
+  if (letter instanceof Error) return { skip: 'not a Sluice dead letter' };
+  if (codes && !codes.has(letter.reason.code)) return { skip: PASSED_OVER };
+  if (letter.notReplayable) return { skip: letter.notReplayable };
+  const to = toTopic ?? letter.source.topic;
+  return { to, code: letter.reason.code, message: replayMessage(letter, `${topic}/${message.offset}`, to) };
+}
+
+interface BatchTaken {
+  /** Letters read (those at or past `end` are left for the next replay). */
+  readonly read: number;
+  readonly replays: Map<string, Message[]>;
+  readonly replayed: number;
+  readonly byCode: Record<string, number>;
+  readonly passedOver: number;
+  readonly skipped: Record<string, number>;
+}
+
+function takeBatch(
+  messages: readonly KafkaMessage[],
+  end: bigint,
+  takeOne: (m: KafkaMessage) => Taken,
+): BatchTaken {
+  const taken = {
+    read: 0,
+    replays: new Map<string, Message[]>(),
+    replayed: 0,
+    byCode: {},
+    passedOver: 0,
+    skipped: {},
+  };
+  for (const message of messages) {
+    if (BigInt(message.offset) >= end) break; // written after the replay started
+    taken.read += 1;
+    const t = takeOne(message);
+    if ('skip' in t) {
+      if (t.skip === PASSED_OVER) taken.passedOver += 1;
+      else bump(taken.skipped, t.skip);
+      continue;
+    }
+    const list = taken.replays.get(t.to) ?? [];
+    list.push(t.message);
+    taken.replays.set(t.to, list);
+    taken.replayed += 1;
+    bump(taken.byCode, t.code);
+  }
+  return taken;
+}
+
+function addInto(
+  report: {
+    replayed: number;
+    replayedByCode: Record<string, number>;
+    passedOver: number;
+    notReplayable: Record<string, number>;
+  },
+  taken: BatchTaken,
+): void {
+  report.replayed += taken.replayed;
+  report.passedOver += taken.passedOver;
+  for (const [code, n] of Object.entries(taken.byCode))
+    report.replayedByCode[code] = (report.replayedByCode[code] ?? 0) + n;
+  for (const [why, n] of Object.entries(taken.skipped))
+    report.notReplayable[why] = (report.notReplayable[why] ?? 0) + n;
 }

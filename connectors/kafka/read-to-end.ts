@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { consumeUntilDone } from './consume-until-done.js';
 
 export interface ReadToEndOptions {
   /** Partitions to read; all of the topic's when omitted. */
@@ -60,50 +61,26 @@ export async function readToEnd(
   await consumer.connect();
   try {
     let messages = 0;
-    await new Promise<void>((resolve, reject) => {
-      const stalled = () =>
-        reject(
-          new Error(
-            `reading ${topic} partitions ${[...pending].join(',')} made no progress for ${timeoutMs} ms ` +
-              `(${messages} messages read)`,
-          ),
-        );
-      let timer = setTimeout(stalled, timeoutMs);
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        clearTimeout(timer);
-        reject(payload.error);
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const assigned = payload.memberAssignment[topic] ?? [];
+    await consumeUntilDone(consumer, {
+      topic,
+      pending,
+      finished: (batch) => BigInt(batch.offsetLag) <= 0n,
+      stallMs: timeoutMs,
+      stalled: () =>
+        `reading ${topic} partitions ${[...pending].join(',')} made no progress for ${timeoutMs} ms ` +
+        `(${messages} messages read)`,
+      onGroupJoin: (assigned) => {
         const unwanted = wanted ? assigned.filter((p) => !wanted.has(p)) : [];
         if (unwanted.length > 0) consumer.pause([{ topic, partitions: unwanted }]);
-      });
-      // Fires for every fetched batch, also for ones holding only control records (commit/abort markers).
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        clearTimeout(timer);
-        if (payload.topic === topic && BigInt(payload.offsetLag) <= 0n) pending.delete(payload.partition);
-        if (pending.size === 0) return resolve();
-        timer = setTimeout(stalled, timeoutMs);
-        if (!wanted || wanted.has(payload.partition)) {
-          options.onProgress?.({ messages, pending: [...pending] });
-        }
-      });
-      consumer
-        .subscribe({ topic, fromBeginning: true })
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              if (wanted && !wanted.has(batch.partition)) return;
-              for (const message of batch.messages) onMessage(batch.partition, message);
-              messages += batch.messages.length;
-            },
-          }),
-        )
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
+      },
+      onBatchEnd: (batch) => {
+        if (!wanted || wanted.has(batch.partition)) options.onProgress?.({ messages, pending: [...pending] });
+      },
+      eachBatch: async ({ batch }) => {
+        if (wanted && !wanted.has(batch.partition)) return;
+        for (const message of batch.messages) onMessage(batch.partition, message);
+        messages += batch.messages.length;
+      },
     });
   } finally {
     await consumer.disconnect();
