@@ -103,7 +103,8 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
     ? undefined
     : kafka.producer({ transactionalId: groupId, maxInFlightRequests: 1, idempotent: true });
   await producer?.connect();
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  // A short session: a replay that died hands its partitions to the next run within seconds.
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
   await consumer.connect();
   let read = 0;
   try {
