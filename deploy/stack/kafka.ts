@@ -17,6 +17,18 @@ import type { Health, ServiceContext, StackService } from './service.js';
 
 export const KAFKA_VERSION = '3.9.1';
 
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 (22 characters), as Kafka's Uuid.randomUuid
+ * makes them, which also never starts one with '-': the storage tool would take it for an option
+ * ("argument --cluster-id/-t: expected one argument"), failing 1 fresh start in 64.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): Promise<Health> {
   const kafka = new Kafka({
     clientId: 'sluice-stack-probe',
@@ -130,7 +142,7 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
       const classpath = `${libs}/*`;
       if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
         progress('formatting KRaft storage...');
-        const clusterId = randomBytes(16).toString('base64url'); // Kafka's cluster id format: 22 chars
+        const clusterId = newClusterId();
         const format = spawnSync(
           'java',
           [
