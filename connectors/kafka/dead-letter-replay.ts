@@ -6,6 +6,7 @@
  * topic had when it started, so letters the replayed records cause again are left for the next run.
  */
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import { chunksBySize } from './chunks.js';
 import { consumeUntilDone } from './consume-until-done.js';
 import { deadLetterTopic } from './dead-letter.js';
 import { TopicConfigError } from './topics.js';
@@ -129,7 +130,13 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
           const next = last < end ? last : end;
           const tx = await producer.transaction();
           try {
-            for (const [to, messages] of taken.replays) await tx.send({ topic: to, acks: -1, messages });
+            // In requests of ~512 KiB, as the Kafka sink writes: a fetch of up to 1 MiB of letters would
+            // otherwise make one record batch close to the broker's default 1 MiB limit.
+            for (const [to, messages] of taken.replays) {
+              for (const chunk of chunksBySize(messages, 512 * 1024)) {
+                await tx.send({ topic: to, acks: -1, messages: chunk });
+              }
+            }
             await tx.sendOffsets({
               consumerGroupId: groupId,
               topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
