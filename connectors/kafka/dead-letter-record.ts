@@ -3,9 +3,11 @@
  * the record came from) from the original record, and says whether that record survived whole, so a
  * replay never republishes a cut value or a batch's compressed bytes as if they were an event.
  */
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage, Message } from 'kafkajs';
 import type { DeadLetterReason, SourcePosition } from '../../schemas/stream.js';
 import { UNDECOMPRESSABLE_BATCH } from './compression/undecompressable.js';
+import { CUT_NOTE_HEADERS, isDeadLetterHeader } from './dead-letter.js';
+import { stringHeaders } from './headers.js';
 
 export interface DeadLetter {
   readonly reason: DeadLetterReason;
@@ -20,60 +22,42 @@ export interface DeadLetter {
   readonly notReplayable?: string;
 }
 
-/** Headers a dead letter gets on top of the record's own. */
-const ADDED = new Set([
-  'sluice.error.code',
-  'sluice.error.message',
-  'sluice.source.topic',
-  'sluice.source.partition',
-  'sluice.source.offset',
-  'sluice.source.timestamp',
-  'sluice.topology',
-]);
-const CUT_NOTES: ReadonlyArray<readonly [string, string]> = [
-  ['sluice.error.truncated', 'its value was cut to fit the dead-letter topic'],
-  ['sluice.error.key-truncated', 'its key was cut to fit the dead-letter topic'],
-  ['sluice.error.headers-dropped', 'its headers were dropped to fit the dead-letter topic'],
+/** Why a letter cut to fit, by the note it carries, cannot give back its record. */
+const CUT_REASONS: ReadonlyArray<readonly [string, string]> = [
+  [CUT_NOTE_HEADERS.valueTruncated, 'its value was cut to fit the dead-letter topic'],
+  [CUT_NOTE_HEADERS.keyTruncated, 'its key was cut to fit the dead-letter topic'],
+  [CUT_NOTE_HEADERS.headersDropped, 'its headers were dropped to fit the dead-letter topic'],
 ];
 
 export const REPLAY_OF_HEADER = 'sluice.replay.of';
 /** The replayed record's original Kafka timestamp. */
 export const REPLAY_TIMESTAMP_HEADER = 'sluice.replay.timestamp';
 
-function text(headers: IHeaders | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  const first = Array.isArray(v) ? v[0] : v;
-  return first === undefined ? undefined : first.toString();
-}
-
 /** The dead letter in `message`, or why `message` is not one of Sluice's. */
 export function parseDeadLetter(message: KafkaMessage): DeadLetter | Error {
-  const h = message.headers;
-  const code = text(h, 'sluice.error.code');
-  const topic = text(h, 'sluice.source.topic');
-  const partition = Number(text(h, 'sluice.source.partition'));
-  const offset = text(h, 'sluice.source.offset');
+  const all = stringHeaders(message.headers);
+  const code = all['sluice.error.code'];
+  const topic = all['sluice.source.topic'];
+  const partition = Number(all['sluice.source.partition']);
+  const offset = all['sluice.source.offset'];
   if (code === undefined || topic === undefined || !Number.isInteger(partition) || offset === undefined) {
     return new Error(
       `offset ${message.offset} is not a Sluice dead letter (no sluice.error.* / sluice.source.* headers)`,
     );
   }
   const headers: Record<string, string> = {};
-  for (const name of Object.keys(h ?? {})) {
-    if (ADDED.has(name) || CUT_NOTES.some(([note]) => note === name)) continue;
-    const value = text(h, name);
+  for (const [name, value] of Object.entries(all)) {
     // Defined, not assigned: a header named __proto__ stays a header.
-    if (value !== undefined)
+    if (!isDeadLetterHeader(name))
       Object.defineProperty(headers, name, { value, enumerable: true, writable: true });
   }
-  const cut = CUT_NOTES.find(([note]) => text(h, note) !== undefined);
+  const cut = CUT_REASONS.find(([note]) => all[note] !== undefined);
   const notReplayable =
     code === UNDECOMPRESSABLE_BATCH ? 'it holds a whole compressed batch, not one record' : cut?.[1];
   return {
-    reason: { code, message: text(h, 'sluice.error.message') ?? '' },
-    topology: text(h, 'sluice.topology') ?? '',
-    source: { topic, partition, offset, timestamp: Number(text(h, 'sluice.source.timestamp')) },
+    reason: { code, message: all['sluice.error.message'] ?? '' },
+    topology: all['sluice.topology'] ?? '',
+    source: { topic, partition, offset, timestamp: Number(all['sluice.source.timestamp']) },
     key: message.key ?? null,
     value: message.value ?? null,
     headers,

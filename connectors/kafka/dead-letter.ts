@@ -30,6 +30,28 @@ export interface DeadLetterHeaders {
   readonly 'sluice.topology': string;
 }
 
+/** Every header deadLetterHeaders adds (typed against it, so a new one cannot be left out here). */
+const REASON_HEADER_NAMES: Readonly<Record<keyof DeadLetterHeaders, true>> = {
+  'sluice.error.code': true,
+  'sluice.error.message': true,
+  'sluice.source.topic': true,
+  'sluice.source.partition': true,
+  'sluice.source.offset': true,
+  'sluice.source.timestamp': true,
+  'sluice.topology': true,
+};
+
+/** The notes a dead letter cut to fit carries: what was left out of it. */
+export const CUT_NOTE_HEADERS = {
+  headersDropped: 'sluice.error.headers-dropped',
+  keyTruncated: 'sluice.error.key-truncated',
+  valueTruncated: 'sluice.error.truncated',
+} as const;
+
+/** Whether a dead letter's header was added by Sluice (a reason, the source position, a cut note). */
+export const isDeadLetterHeader = (name: string): boolean =>
+  Object.hasOwn(REASON_HEADER_NAMES, name) || Object.values(CUT_NOTE_HEADERS).some((n) => n === name);
+
 export function deadLetterHeaders(
   topology: string,
   raw: RawRecord,
@@ -92,14 +114,14 @@ export function deadLetterMessage(
   }
   const headers: Record<string, string> = { ...reasonHeaders };
   const dropped = Object.keys(raw.headers).length;
-  if (dropped > 0) headers['sluice.error.headers-dropped'] = `${dropped} headers, ${originalHeaders} bytes`;
+  if (dropped > 0) headers[CUT_NOTE_HEADERS.headersDropped] = `${dropped} headers, ${originalHeaders} bytes`;
   if (key && key.length > room) {
-    headers['sluice.error.key-truncated'] = String(key.length);
+    headers[CUT_NOTE_HEADERS.keyTruncated] = String(key.length);
     key = key.subarray(0, Math.max(0, room));
   }
   room -= key?.length ?? 0;
   if (value && value.length > room) {
-    headers['sluice.error.truncated'] = String(value.length);
+    headers[CUT_NOTE_HEADERS.valueTruncated] = String(value.length);
     value = value.subarray(0, Math.max(0, room));
   }
   return { key, value, headers, partition: raw.source.partition };

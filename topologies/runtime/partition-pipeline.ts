@@ -7,6 +7,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Observable, merge, share, type Subscriber, type Subscription } from 'rxjs';
 import { undecompressableBatchReason } from '../../connectors/kafka/compression/undecompressable.js';
+import { stringHeaders } from '../../connectors/kafka/headers.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type {
   Barrier,
@@ -498,27 +499,6 @@ function mergedChangelog(ready: readonly ReadyCheckpoint[], nextOffset: string):
   for (const [key, value] of latest) merged.push({ key, value });
   merged.push(position);
   return merged;
-}
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-/** kafkajs headers (Buffer, string or arrays of them) as strings; most records have none. */
-function stringHeaders(headers: KafkaMessage['headers']): Readonly<Record<string, string>> {
-  if (headers === undefined) return NO_HEADERS;
-  let out: Record<string, string> | undefined;
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined) continue;
-    out ??= {};
-    const text = Array.isArray(v) ? String(v[0] ?? '') : String(v);
-    // Assigning a header named "__proto__" would call the prototype setter, which drops a string.
-    if (k === '__proto__') {
-      Object.defineProperty(out, k, { value: text, enumerable: true, writable: true, configurable: true });
-    } else {
-      out[k] = text;
-    }
-  }
-  return out ?? NO_HEADERS;
 }
 
 function rawRecord(message: KafkaMessage, source: SourcePosition): RawRecord {
