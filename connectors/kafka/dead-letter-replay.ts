@@ -5,7 +5,7 @@
  * that is killed and run again neither skips nor repeats a letter. It stops at the ends the dead-letter
  * topic had when it started, so letters the replayed records cause again are left for the next run.
  */
-import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { chunksBySize } from './chunks.js';
 import { consumeUntilDone } from './consume-until-done.js';
 import { deadLetterTopic } from './dead-letter.js';
@@ -44,11 +44,27 @@ export interface ReplayReport {
   readonly notReplayable: Record<string, number>;
 }
 
-/** The error for a topology without a dead-letter topic: most often a misspelt name. */
-export const noDeadLetterTopic = (topology: string) =>
-  new TopicConfigError(
-    `there is no topic ${deadLetterTopic(topology)}: is '${topology}' the name of a topology that has run? (sluice topics list)`,
-  );
+/**
+ * Fails with one line naming the fix unless the topology's dead-letter topic (most often missing: a
+ * misspelt name) and the topic to replay into exist.
+ */
+export async function requireReplayTopics(admin: Admin, topology: string, toTopic?: string): Promise<void> {
+  const names = new Set(await admin.listTopics());
+  if (!names.has(deadLetterTopic(topology))) {
+    throw new TopicConfigError(
+      `there is no topic ${deadLetterTopic(topology)}: is '${topology}' the name of a topology that has run? (sluice topics list)`,
+    );
+  }
+  // Checked up front: a missing target would otherwise fail the first batch after kafkajs' retries.
+  if (toTopic !== undefined && !names.has(toTopic)) {
+    throw new TopicConfigError(
+      `there is no topic ${toTopic} to replay into; create it first (sluice topics create ${toTopic})`,
+    );
+  }
+}
+
+/** The report while it is being added up. */
+type ReplayTally = { -readonly [K in keyof ReplayReport]: ReplayReport[K] };
 
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
@@ -61,13 +77,13 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   const topic = deadLetterTopic(options.topology);
   const groupId = options.groupId ?? `${options.topology}.dlq-replay`;
   const codes = options.codes && options.codes.length > 0 ? new Set(options.codes) : undefined;
-  const report = {
+  const report: ReplayTally = {
     groupId,
     dryRun: options.dryRun ?? false,
     replayed: 0,
-    replayedByCode: {} as Record<string, number>,
+    replayedByCode: {},
     passedOver: 0,
-    notReplayable: {} as Record<string, number>,
+    notReplayable: {},
   };
 
   // Where each partition ends now, and where this group left off: what is left to replay.
@@ -76,15 +92,7 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   const ends = new Map<number, bigint>();
   let total = 0;
   try {
-    const { topics: existing } = await admin.fetchTopicMetadata();
-    const names = new Set(existing.map((t) => t.name));
-    if (!names.has(topic)) throw noDeadLetterTopic(options.topology);
-    // Checked up front: a missing target would otherwise fail the first batch after kafkajs' retries.
-    if (options.toTopic !== undefined && !names.has(options.toTopic)) {
-      throw new TopicConfigError(
-        `there is no topic ${options.toTopic} to replay into; create it first (sluice topics create ${options.toTopic})`,
-      );
-    }
+    await requireReplayTopics(admin, options.topology, options.toTopic);
     const offsets = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const from = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
@@ -215,15 +223,7 @@ function takeBatch(
   return taken;
 }
 
-function addInto(
-  report: {
-    replayed: number;
-    replayedByCode: Record<string, number>;
-    passedOver: number;
-    notReplayable: Record<string, number>;
-  },
-  taken: BatchTaken,
-): void {
+function addInto(report: ReplayTally, taken: BatchTaken): void {
   report.replayed += taken.replayed;
   report.passedOver += taken.passedOver;
   for (const [code, n] of Object.entries(taken.byCode))

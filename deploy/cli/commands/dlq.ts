@@ -7,8 +7,8 @@ import { createKafka } from '../../../connectors/kafka/client.js';
 import { deadLetterTopic } from '../../../connectors/kafka/dead-letter.js';
 import { parseDeadLetter, type DeadLetter } from '../../../connectors/kafka/dead-letter-record.js';
 import {
-  noDeadLetterTopic,
   replayDeadLetters,
+  requireReplayTopics,
   type ReplayReport,
 } from '../../../connectors/kafka/dead-letter-replay.js';
 import { readToEnd } from '../../../connectors/kafka/read-to-end.js';
@@ -22,7 +22,7 @@ async function requireDeadLetterTopic(kafka: Kafka, topology: string): Promise<v
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if (!(await admin.listTopics()).includes(deadLetterTopic(topology))) throw noDeadLetterTopic(topology);
+    await requireReplayTopics(admin, topology);
   } finally {
     await admin.disconnect();
   }
