@@ -29,6 +29,17 @@ const schemas: avro.Schema[] = [
   },
 ];
 
+/** A writer with an array field, and a reader without it: decoding skips the array by its block sizes. */
+const writer = avro.Type.forSchema({
+  type: 'record',
+  name: 'W',
+  fields: [
+    { name: 'xs', type: { type: 'array', items: 'long' } },
+    { name: 'n', type: 'int' },
+  ],
+});
+const reader = avro.Type.forSchema({ type: 'record', name: 'W', fields: [{ name: 'n', type: 'int' }] });
+
 test('valid arrays and maps decode to what was encoded (1,000 of avsc random values per schema)', () => {
   for (const schema of schemas) {
     const type = avro.Type.forSchema(schema);
@@ -54,15 +65,6 @@ test('blocks with negative counts (count, byte size, items) decode and skip', ()
   const array = avro.Type.forSchema({ type: 'array', items: 'long' });
   assert.deepEqual(array.fromBuffer(body), [7, -3, 9]);
   // Skipped by a reader without the field: the block sizes are used to jump over it.
-  const writer = avro.Type.forSchema({
-    type: 'record',
-    name: 'W',
-    fields: [
-      { name: 'xs', type: { type: 'array', items: 'long' } },
-      { name: 'n', type: 'int' },
-    ],
-  });
-  const reader = avro.Type.forSchema({ type: 'record', name: 'W', fields: [{ name: 'n', type: 'int' }] });
   const record = Buffer.concat([body, avro.Type.forSchema('int').toBuffer(42)]);
   assert.deepEqual({ ...(reader.fromBuffer(record, reader.createResolver(writer)) as object) }, { n: 42 });
 });
@@ -82,15 +84,6 @@ test('a map key named __proto__ is an entry, not the prototype', () => {
 });
 
 test('a negative block size while skipping fails the decoding instead of reading the block again', () => {
-  const writer = avro.Type.forSchema({
-    type: 'record',
-    name: 'W',
-    fields: [
-      { name: 'xs', type: { type: 'array', items: 'long' } },
-      { name: 'n', type: 'int' },
-    ],
-  });
-  const reader = avro.Type.forSchema({ type: 'record', name: 'W', fields: [{ name: 'n', type: 'int' }] });
   const body = Buffer.concat([varlong(-1), varlong(-3), long.toBuffer(5), varlong(0), Buffer.from([2])]);
   assert.equal(reader.decode(body, 0, reader.createResolver(writer)).offset, -1);
 });
