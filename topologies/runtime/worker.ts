@@ -247,7 +247,11 @@ export class TopologyWorker {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await this.consumer?.pause([{ topic: this.topology.source.topic }]);
+    try {
+      this.consumer?.pause([{ topic: this.topology.source.topic }]);
+    } catch {
+      // A crashed consumer has no group to pause until its restart; disconnect() below cancels that restart.
+    }
     // An assignment still being applied opens producers and pipelines: let it finish, so that everything
     // it opened is closed below (otherwise they outlive stop() and keep the process alive).
     await this.assignmentWork;
