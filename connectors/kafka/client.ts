@@ -1,5 +1,5 @@
 /** kafkajs client construction, with its logs routed through pino and its noisy defaults tamed. */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { registerCompressionCodecs } from './compression/index.js';
 
@@ -31,12 +31,18 @@ function kafkaLogCreator() {
   };
 }
 
-export function createKafka(brokers: readonly string[], clientId: string): Kafka {
+/** `socketFactory` lets an operator route connections (a proxy, a custom TLS setup); tests cut them with it. */
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  options: Pick<KafkaConfig, 'socketFactory'> = {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    ...options,
   });
 }

@@ -1,0 +1,123 @@
+/**
+ * A broker restart or a network partition mid-stream: every connection of the worker (consumer,
+ * transactional producers, admin) is reset, and new ones are refused for a while. The worker must either
+ * ride it out or fail fast so that its orchestrator restarts it; it must never hang. Either way the
+ * windows must equal the reference exactly once the network heals: nothing lost, nothing counted twice.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { Message } from 'kafkajs';
+import { createKafka } from '../../connectors/kafka/client.js';
+import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import { FaultyNetwork } from '../support/faulty-network.js';
+import {
+  createTopic,
+  deleteTopics,
+  endpoints,
+  produce,
+  testKafka,
+  topologyTopics,
+  uniqueName,
+  waitForCommittedEnd,
+} from '../support/kafka.js';
+import {
+  assertWindowsEqualReference,
+  countSumTopology,
+  WINDOW_MS,
+  type KeyedEvent,
+} from '../support/window-reference.js';
+
+const kafka = testKafka();
+const created: string[] = [];
+after(() => deleteTopics(kafka, created));
+
+const PARTITIONS = 3;
+const EVENTS = 30_000;
+const OUTAGE_MS = 8_000;
+
+async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((a, p) => a + (p.offset === '-1' ? 0 : Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test(
+  'a network outage mid-stream: the worker recovers and the windows equal the reference exactly',
+  { timeout: 300_000 },
+  async () => {
+    const name = uniqueName('outage');
+    const source = `${name}.in`;
+    created.push(source, `${name}.out`, ...topologyTopics(name));
+    await createTopic(kafka, source, PARTITIONS);
+    const t0 = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 3_600_000;
+    const events: KeyedEvent[] = Array.from({ length: EVENTS }, (_, id) => ({
+      id,
+      key: `card-${id % 50}`,
+      ts: t0 + id * 20,
+      amount: 1 + (id % 13),
+    }));
+    const toMessage = (e: KeyedEvent): Message => ({ key: e.key, value: JSON.stringify(e) });
+
+    const network = new FaultyNetwork();
+    const workerKafka = createKafka(endpoints.kafkaBrokers, `${name}-worker`, {
+      socketFactory: network.socketFactory,
+    });
+    // What an orchestrator does with a worker that fails: start it again, with the same instance id.
+    let worker: TopologyWorker | undefined;
+    let restarts = 0;
+    let stopped = false;
+    const start = async (): Promise<void> => {
+      const current = new TopologyWorker(countSumTopology(name), {
+        instanceId: 'a',
+        kafka: workerKafka,
+        endpoints,
+        barrierEveryRecords: 1000,
+        barrierIntervalMs: 200,
+        sessionTimeoutMs: 6000,
+      });
+      worker = current;
+      current.onFatal(() => {
+        if (stopped) return;
+        restarts += 1;
+        void current
+          .stop()
+          .catch(() => undefined)
+          .then(() => (stopped ? undefined : start()))
+          .catch(() => setTimeout(() => void start(), 1000));
+      });
+      await current.start();
+    };
+
+    try {
+      await start();
+      await produce(kafka, source, events.slice(0, EVENTS / 2).map(toMessage));
+      const deadline = Date.now() + 60_000;
+      while ((await committedTotal(name, source)) < 3000) {
+        assert.ok(Date.now() < deadline, 'the worker committed nothing before the outage');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
+      network.cut(OUTAGE_MS);
+      await produce(kafka, source, events.slice(EVENTS / 2).map(toMessage));
+      const flushes: Message[] = Array.from({ length: PARTITIONS }, (_, partition) => ({
+        partition,
+        key: 'flush',
+        value: JSON.stringify({ id: -1, key: 'flush', ts: t0 + 3_000_000, amount: 0 }),
+      }));
+      await produce(kafka, source, flushes);
+
+      await waitForCommittedEnd(kafka, name, source, 180_000);
+    } finally {
+      stopped = true;
+      await worker?.stop().catch(() => undefined);
+    }
+    assert.ok(network.failedConnections > 0, 'the outage reset or refused no connection');
+    console.log(`# connections reset or refused: ${network.failedConnections}; worker restarts: ${restarts}`);
+    await assertWindowsEqualReference(kafka, `${name}.out`, events);
+  },
+);

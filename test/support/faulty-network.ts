@@ -1,0 +1,38 @@
+/**
+ * A kafkajs socket factory whose connections the test can cut, as a broker restart or a network partition
+ * would: open connections are reset, and new ones are refused until the outage ends. Everything else is a
+ * real socket to the real broker.
+ */
+import net from 'node:net';
+import type { ISocketFactory } from 'kafkajs';
+
+export class FaultyNetwork {
+  private readonly open = new Set<net.Socket>();
+  private downUntil = 0;
+  /** Connections refused or reset by an outage, to show that one really happened. */
+  failedConnections = 0;
+
+  readonly socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+    if (Date.now() < this.downUntil) {
+      this.failedConnections += 1;
+      // Port 1 on loopback is closed: the connect fails with ECONNREFUSED, as with a broker that is down.
+      return net.connect({ host: '127.0.0.1', port: 1 }, onConnect);
+    }
+    const socket = net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    return socket;
+  };
+
+  /** Resets every open connection and refuses new ones for `ms`. */
+  cut(ms: number): void {
+    this.downUntil = Date.now() + ms;
+    for (const socket of this.open) {
+      this.failedConnections += 1;
+      // What the client sees when the peer resets the connection (kafkajs listens for 'error' and 'end',
+      // not 'close', so a bare local destroy would leave its requests waiting for their timeouts).
+      socket.destroy(Object.assign(new Error('read ECONNRESET (injected)'), { code: 'ECONNRESET' }));
+    }
+  }
+}
