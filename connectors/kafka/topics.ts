@@ -81,9 +81,8 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     const count = await existingPartitionCount(admin, spec.topic);
     if (count !== spec.numPartitions) {
       throw new TopicConfigError(
-        `${spec.topic} has ${count} partitions but its source has ${spec.numPartitions}; ` +
-          `state is co-partitioned with the source, so delete ${spec.topic} (state is rebuilt from the source) ` +
-          `or restore the source partition count.`,
+        `${spec.topic} has ${count} partitions where ${spec.numPartitions} are expected; a compacted topic's ` +
+          'records are read per partition, so recreate it with that count or point the reader at another topic.',
       );
     }
   }

@@ -12,6 +12,7 @@ import { restoreChangelog } from '../../connectors/kafka/changelog-restore.js';
 import { rootLogger } from '../../connectors/kafka/client.js';
 import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
 import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
+import { changelogTopic, checkCoPartitioned } from '../../connectors/kafka/co-partitioned.js';
 import { TransactionalCommitter } from '../../connectors/kafka/transactional-commit.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
@@ -94,6 +95,8 @@ export class TopologyWorker {
   private readonly logger: Logger;
   private readonly groupId: string;
   private readonly changelogTopic: string;
+  /** The source's partition count the co-partitioned topics were last checked against. */
+  private sourcePartitions = 0;
   private readonly pipelines = new Map<number, PartitionPipeline>();
   private readonly ready = new Map<number, Promise<PartitionPipeline | undefined>>();
   private readonly paused = new Set<number>();
@@ -126,7 +129,7 @@ export class TopologyWorker {
     private readonly options: WorkerOptions,
   ) {
     this.groupId = topology.options.groupId ?? topology.name;
-    this.changelogTopic = `${topology.name}-changelog`;
+    this.changelogTopic = changelogTopic(topology.name);
     this.logger = (options.logger ?? rootLogger).child({
       topology: topology.name,
       instance: options.instanceId,
@@ -176,6 +179,8 @@ export class TopologyWorker {
           `(e.g. \`sluice topics create ${t.source.topic} --partitions 6\`) or point the topology at an existing topic`,
       );
     }
+    await checkCoPartitioned(this.admin, t.name, t.source.topic, partitions);
+    this.sourcePartitions = partitions;
     await ensureTopics(this.admin, [
       { topic: this.changelogTopic, numPartitions: partitions, compacted: true },
       { topic: deadLetterTopic(t.name), numPartitions: partitions },
@@ -270,6 +275,7 @@ export class TopologyWorker {
     if (this.stopping) return;
     this.assigning = true;
     try {
+      await this.refuseUnalignedPartitions(partitions);
       // With no commit in flight, the group's offsets read below are exactly what we (or another owner)
       // committed, so a partition whose offset is not ours really was processed elsewhere.
       await this.commitsIdle();
@@ -280,6 +286,19 @@ export class TopologyWorker {
       this.lastHeartbeatAt = Date.now();
       this.flushCommits();
     }
+  }
+
+  /**
+   * A partition added to the source while the worker ran has no changelog, dead-letter or late partition
+   * until the operator aligns them: fail (naming the command) before a pipeline could write to it. Kafka
+   * clients used to drop records sent to a missing partition without an error (see patches/README.md).
+   */
+  private async refuseUnalignedPartitions(partitions: readonly number[]): Promise<void> {
+    if (partitions.every((p) => p < this.sourcePartitions)) return;
+    const t = this.topology;
+    const sourcePartitions = (await partitionCount(this.admin, t.source.topic)) ?? 0;
+    await checkCoPartitioned(this.admin, t.name, t.source.topic, sourcePartitions);
+    this.sourcePartitions = sourcePartitions;
   }
 
   private async applyAssignment(partitions: number[]): Promise<void> {

@@ -1,12 +1,16 @@
-/** `sluice topics list | create`: the Kafka topics of a deployment. */
+/** `sluice topics list | create | align`: the Kafka topics of a deployment. */
 import { Command } from 'commander';
 import { positiveInteger } from '../options.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
+import { alignCoPartitioned } from '../../../connectors/kafka/co-partitioned.js';
 import { ensureTopics } from '../../../connectors/kafka/topics.js';
+import { shippedTopologies } from '../../../topologies/catalog.js';
+import { AuditLog, auditLogPath } from '../../../services/common/index.js';
+import { deployActor } from '../../reference/deploy-reference.js';
 
 export function registerTopicsCommands(program: Command): void {
-  const topics = program.command('topics').description('Kafka topics: list and create');
+  const topics = program.command('topics').description('Kafka topics: list, create and align');
   topics
     .command('list')
     .description('list topics with their partition counts')
@@ -36,6 +40,44 @@ export function registerTopicsCommands(program: Command): void {
           { topic, numPartitions: opts.partitions, compacted: opts.compact ?? false },
         ]);
         console.log(`${topic}: ready`);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+  topics
+    .command('align')
+    .description(
+      "add partitions to a topology's changelog, dead-letter and late topics to match its source (audited)",
+    )
+    .argument('<topology>')
+    .option('--source <topic>', "the topology's source topic (default: the shipped topology's)")
+    .option('--actor <name>', 'who aligns, for the audit log (default $SLUICE_ACTOR or the OS user)')
+    .addHelpText(
+      'after',
+      "\nRun after adding partitions to a running topology's source: its workers refuse the new partitions\n" +
+        'until then. Keys that now hash to another partition leave their open windows behind, so windows\n' +
+        'open at the change may be emitted in parts.',
+    )
+    .action(async (topology: string, opts: { source?: string; actor?: string }) => {
+      const source = opts.source ?? shippedTopologies.find((t) => t.name === topology)?.sourceTopic;
+      if (source === undefined) {
+        console.error(`${topology} is not a shipped topology: name its source topic with --source <topic>`);
+        process.exitCode = 2;
+        return;
+      }
+      const audit = await AuditLog.open(auditLogPath());
+      const admin = createKafka(loadEndpoints().kafkaBrokers, 'sluice-cli').admin();
+      await admin.connect();
+      try {
+        const grown = await alignCoPartitioned(admin, topology, source);
+        if (grown.length === 0) return console.log(`${topology}: its topics already match ${source}`);
+        for (const g of grown) console.log(`${g.topic}: ${g.from} -> ${g.to} partitions`);
+        await audit.record({
+          actor: opts.actor ?? deployActor(),
+          action: 'topics.align',
+          target: `topology:${topology}`,
+          details: { source, grown },
+        });
       } finally {
         await admin.disconnect();
       }
