@@ -13,6 +13,7 @@ import { rootLogger } from '../../connectors/kafka/client.js';
 import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
 import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
 import { changelogTopic, checkCoPartitioned } from '../../connectors/kafka/co-partitioned.js';
+import { checkChangelogPolicy } from '../../connectors/kafka/changelog-policy.js';
 import { TransactionalCommitter } from '../../connectors/kafka/transactional-commit.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
@@ -168,6 +169,17 @@ export class TopologyWorker {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startUp();
+    } catch (err) {
+      // A refused start (a missing source, misfit topics) must not leave its clients connected: they
+      // would keep an embedding process alive.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startUp(): Promise<void> {
     const { kafka } = this.options;
     const t = this.topology;
     this.admin = kafka.admin();
@@ -193,6 +205,8 @@ export class TopologyWorker {
         })),
       ),
     ]);
+
+    await checkChangelogPolicy(this.admin, t.name, this.changelogTopic);
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();

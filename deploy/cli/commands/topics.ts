@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { positiveInteger } from '../options.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
-import { alignCoPartitioned } from '../../../connectors/kafka/co-partitioned.js';
+import { compactChangelog } from '../../../connectors/kafka/changelog-policy.js';
+import { alignCoPartitioned, changelogTopic } from '../../../connectors/kafka/co-partitioned.js';
 import { ensureTopics } from '../../../connectors/kafka/topics.js';
 import { shippedTopologies } from '../../../topologies/catalog.js';
 import { AuditLog, auditLogPath } from '../../../services/common/index.js';
@@ -47,7 +48,7 @@ export function registerTopicsCommands(program: Command): void {
   topics
     .command('align')
     .description(
-      "add partitions to a topology's changelog, dead-letter and late topics to match its source (audited)",
+      "fit a topology's own topics to its source: partitions for changelog, dead letters and late events, a compacted changelog (audited)",
     )
     .argument('<topology>')
     .option('--source <topic>', "the topology's source topic (default: the shipped topology's)")
@@ -56,7 +57,8 @@ export function registerTopicsCommands(program: Command): void {
       'after',
       "\nRun after adding partitions to a running topology's source: its workers refuse the new partitions\n" +
         'until then. Keys that now hash to another partition leave their open windows behind, so windows\n' +
-        'open at the change may be emitted in parts.',
+        'open at the change may be emitted in parts. A changelog created without cleanup.policy=compact is\n' +
+        'refused by workers too; align makes it compact and keeps its other settings.',
     )
     .action(async (topology: string, opts: { source?: string; actor?: string }) => {
       const source = opts.source ?? shippedTopologies.find((t) => t.name === topology)?.sourceTopic;
@@ -70,13 +72,19 @@ export function registerTopicsCommands(program: Command): void {
       await admin.connect();
       try {
         const grown = await alignCoPartitioned(admin, topology, source);
-        if (grown.length === 0) return console.log(`${topology}: its topics already match ${source}`);
+        const changelog = changelogTopic(topology);
+        const replacedPolicy = await compactChangelog(admin, changelog);
+        if (grown.length === 0 && replacedPolicy === undefined) {
+          return console.log(`${topology}: its topics already fit ${source}`);
+        }
         for (const g of grown) console.log(`${g.topic}: ${g.from} -> ${g.to} partitions`);
+        if (replacedPolicy !== undefined)
+          console.log(`${changelog}: cleanup.policy ${replacedPolicy} -> compact`);
         await audit.record({
           actor: opts.actor ?? deployActor(),
           action: 'topics.align',
           target: `topology:${topology}`,
-          details: { source, grown },
+          details: { source, grown, ...(replacedPolicy ? { cleanupPolicy: { from: replacedPolicy } } : {}) },
         });
       } finally {
         await admin.disconnect();

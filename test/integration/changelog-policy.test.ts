@@ -1,0 +1,98 @@
+/**
+ * A changelog created with time-based deletion (by hand, or by broker auto-creation) would lose state
+ * older than its retention, and a restore would silently start from less than was committed. Workers
+ * refuse it, naming the fix; `sluice topics align` makes it compact and keeps the topic's other settings.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import kafkajs from 'kafkajs';
+import { changelogTopic } from '../../connectors/kafka/co-partitioned.js';
+import { REPO_ROOT } from '../../deploy/stack/paths.js';
+import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import {
+  createTopic,
+  deleteTopics,
+  endpoints,
+  testKafka,
+  topologyTopics,
+  uniqueName,
+} from '../support/kafka.js';
+import { countSumTopology } from '../support/window-reference.js';
+
+const kafka = testKafka();
+const created: string[] = [];
+after(() => deleteTopics(kafka, created));
+
+async function topicSettings(topic: string): Promise<Map<string, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    return new Map((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test(
+  'a changelog that is not compacted is refused until `sluice topics align` compacts it',
+  { timeout: 120_000 },
+  async () => {
+    const name = uniqueName('policy');
+    const changelog = changelogTopic(name);
+    created.push(`${name}.in`, `${name}.out`, ...topologyTopics(name));
+    await createTopic(kafka, `${name}.in`, 2);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: changelog,
+          numPartitions: 2,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete' },
+            { name: 'retention.ms', value: '86400000' },
+          ],
+        },
+      ],
+    });
+    await admin.disconnect();
+    const worker = () => new TopologyWorker(countSumTopology(name), { instanceId: 'a', kafka, endpoints });
+
+    await assert.rejects(worker().start(), (err: Error) => {
+      assert.match(err.message, new RegExp(`${changelog} has cleanup.policy=delete`));
+      assert.match(err.message, new RegExp(`sluice topics align ${name}`));
+      return true;
+    });
+
+    const align = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'topics', 'align', name, '--source', `${name}.in`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          SLUICE_AUDIT_LOG: path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-policy-')), 'audit.jsonl'),
+        },
+      },
+    );
+    assert.equal(align.status, 0, align.stderr);
+    assert.match(align.stdout, new RegExp(`${changelog}: cleanup.policy delete -> compact`));
+    const settings = await topicSettings(changelog);
+    assert.equal(settings.get('cleanup.policy'), 'compact');
+    assert.equal(settings.get('retention.ms'), '86400000', "align kept the topic's own settings");
+
+    const running = worker();
+    await running.start();
+    await running.stop();
+  },
+);
