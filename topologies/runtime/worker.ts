@@ -14,6 +14,7 @@ import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/ka
 import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
 import { changelogTopic, checkCoPartitioned } from '../../connectors/kafka/co-partitioned.js';
 import { checkChangelogPolicy } from '../../connectors/kafka/changelog-policy.js';
+import { reportRetentionLoss, resumableOffset } from './retention-gap.js';
 import { TransactionalCommitter } from '../../connectors/kafka/transactional-commit.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
@@ -460,12 +461,15 @@ export class TopologyWorker {
     // kafkajs' Batch carries the offset it was fetched from, though its typings omit it.
     const misaligned = pipeline.misalignedFetch((batch as { fetchedOffset?: string }).fetchedOffset);
     if (misaligned !== undefined) {
-      // Fetched before our seek took effect: refuse it and seek again, so the partition cannot stall.
-      this.consumer.seek({
-        topic: this.topology.source.topic,
-        partition: batch.partition,
-        offset: misaligned,
-      });
+      // Fetched before our seek took effect, or kafkajs reset an out-of-range position: refuse the batch
+      // and seek again, to the log start if retention deleted the position (else the two loop forever).
+      const topic = this.topology.source.topic;
+      const resumable = await resumableOffset(this.admin, topic, batch.partition, misaligned);
+      if (resumable.lost > 0n) {
+        reportRetentionLoss(this.logger, this.topology.name, batch.partition, misaligned, resumable);
+        pipeline.startAt(resumable.offset);
+      }
+      this.consumer.seek({ topic, partition: batch.partition, offset: resumable.offset });
       return;
     }
     recordsIn.inc(
