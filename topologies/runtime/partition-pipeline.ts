@@ -154,6 +154,11 @@ export class PartitionPipeline {
     this.nextToTake = BigInt(offset);
   }
 
+  /** The offset the next fetched record should have (after the last one taken, or the resume position). */
+  get nextOffsetToTake(): bigint | undefined {
+    return this.nextToTake;
+  }
+
   /**
    * Undefined when a batch fetched from `fetchedOffset` may be fed (the first such one ends the alignment),
    * else the offset the consumer must be fetching from instead.

@@ -14,7 +14,7 @@ import { deadLetterTopic, lateTopic, writeDeadLetter } from '../../connectors/ka
 import { ensureTopics, partitionCount, TopicConfigError } from '../../connectors/kafka/topics.js';
 import { changelogTopic, checkCoPartitioned } from '../../connectors/kafka/co-partitioned.js';
 import { checkChangelogPolicy } from '../../connectors/kafka/changelog-policy.js';
-import { reportRetentionLoss, resumableOffset } from './retention-gap.js';
+import { reportRetentionLoss, resumableOffset, type Resumable } from './retention-gap.js';
 import { TransactionalCommitter } from '../../connectors/kafka/transactional-commit.js';
 import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
@@ -459,18 +459,25 @@ export class TopologyWorker {
     if (!pipeline || !isRunning() || isStale() || this.stopping) return;
     if (this.pipelines.get(batch.partition) !== pipeline) return;
     // kafkajs' Batch carries the offset it was fetched from, though its typings omit it.
-    const misaligned = pipeline.misalignedFetch((batch as { fetchedOffset?: string }).fetchedOffset);
+    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+    const misaligned = pipeline.misalignedFetch(fetchedOffset);
     if (misaligned !== undefined) {
       // Fetched before our seek took effect, or kafkajs reset an out-of-range position: refuse the batch
       // and seek again, to the log start if retention deleted the position (else the two loop forever).
-      const topic = this.topology.source.topic;
-      const resumable = await resumableOffset(this.admin, topic, batch.partition, misaligned);
-      if (resumable.lost > 0n) {
-        reportRetentionLoss(this.logger, this.topology.name, batch.partition, misaligned, resumable);
-        pipeline.startAt(resumable.offset);
-      }
-      this.consumer.seek({ topic, partition: batch.partition, offset: resumable.offset });
+      const resumable = await this.retained(batch.partition, misaligned);
+      if (resumable.lost > 0n) pipeline.startAt(resumable.offset);
+      this.consumer.seek({
+        topic: this.topology.source.topic,
+        partition: batch.partition,
+        offset: resumable.offset,
+      });
       return;
+    }
+    const expected = pipeline.nextOffsetToTake;
+    if (expected !== undefined && fetchedOffset !== undefined && BigInt(fetchedOffset) > expected) {
+      // kafkajs fetched past the next record: over an aborted transaction (nothing lost), or after it reset
+      // a position that retention deleted while this worker lagged behind.
+      await this.retained(batch.partition, expected.toString());
     }
     recordsIn.inc(
       { topology: this.topology.name, partition: String(batch.partition) },
@@ -486,6 +493,15 @@ export class TopologyWorker {
       pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
     }
     await heartbeat();
+  }
+
+  /** Where `partition` can go on from if retention may have deleted `wanted`; reports what was lost. */
+  private async retained(partition: number, wanted: string): Promise<Resumable> {
+    const resumable = await resumableOffset(this.admin, this.topology.source.topic, partition, wanted);
+    if (resumable.lost > 0n) {
+      reportRetentionLoss(this.logger, this.topology.name, partition, wanted, resumable);
+    }
+    return resumable;
   }
 
   private async writeSide(
