@@ -31,11 +31,14 @@ function kafkaLogCreator() {
   };
 }
 
-/** `socketFactory` lets an operator route connections (a proxy, a custom TLS setup); tests cut them with it. */
+/**
+ * `socketFactory` lets an operator route connections (a proxy, a custom TLS setup); tests cut them with
+ * it. `requestTimeout` (30 s by default) also bounds how long a silently dead connection is trusted.
+ */
 export function createKafka(
   brokers: readonly string[],
   clientId: string,
-  options: Pick<KafkaConfig, 'socketFactory'> = {},
+  options: Pick<KafkaConfig, 'socketFactory' | 'requestTimeout'> = {},
 ): Kafka {
   return new Kafka({
     clientId,

@@ -25,6 +25,25 @@ export class FaultyNetwork {
     return socket;
   };
 
+  /**
+   * Makes every open connection silent for good, as when the broker's host vanishes without a reset (a
+   * node failure): writes go nowhere, nothing comes back, and no error is raised. New connections work.
+   */
+  blackhole(): void {
+    for (const socket of this.open) {
+      this.failedConnections += 1;
+      socket.write = ((...args: unknown[]) => {
+        const done = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      }) as typeof socket.write;
+      const emit = socket.emit.bind(socket);
+      socket.emit = ((event: string | symbol, ...args: unknown[]) =>
+        event === 'data' ? false : emit(event, ...args)) as typeof socket.emit;
+      this.open.delete(socket);
+    }
+  }
+
   /** Resets every open connection and refuses new ones for `ms`. */
   cut(ms: number): void {
     this.downUntil = Date.now() + ms;
