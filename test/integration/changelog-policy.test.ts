@@ -20,6 +20,7 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
+  withAdmin,
 } from '../support/kafka.js';
 import { countSumTopology } from '../support/window-reference.js';
 
@@ -28,17 +29,13 @@ const created: string[] = [];
 after(() => deleteTopics(kafka, created));
 
 async function topicSettings(topic: string): Promise<Map<string, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { resources } = await admin.describeConfigs({
+  const { resources } = await withAdmin(kafka, (admin) =>
+    admin.describeConfigs({
       includeSynonyms: false,
       resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
-    });
-    return new Map((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
-  } finally {
-    await admin.disconnect();
-  }
+    }),
+  );
+  return new Map((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
 }
 
 test(
@@ -49,22 +46,21 @@ test(
     const changelog = changelogTopic(name);
     created.push(`${name}.in`, `${name}.out`, ...topologyTopics(name));
     await createTopic(kafka, `${name}.in`, 2);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: changelog,
-          numPartitions: 2,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'delete' },
-            { name: 'retention.ms', value: '86400000' },
-          ],
-        },
-      ],
-    });
-    await admin.disconnect();
+    await withAdmin(kafka, (admin) =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: changelog,
+            numPartitions: 2,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'delete' },
+              { name: 'retention.ms', value: '86400000' },
+            ],
+          },
+        ],
+      }),
+    );
     const worker = () => new TopologyWorker(countSumTopology(name), { instanceId: 'a', kafka, endpoints });
 
     await assert.rejects(worker().start(), (err: Error) => {

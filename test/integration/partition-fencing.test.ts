@@ -21,6 +21,7 @@ import {
   createTopic,
   deleteTopics,
   endpoints,
+  groupOffsets,
   produce,
   readAll,
   testKafka,
@@ -37,17 +38,6 @@ interface Event {
 
 const kafka = testKafka();
 const created: string[] = [];
-
-async function groupOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, p.offset]));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const events = (from: number, n: number) =>
   Array.from({ length: n }, (_, i) => {
@@ -83,7 +73,7 @@ test('the next owner of a partition fences the previous one: its later commits f
   let newOwner: TransactionalCommitter | undefined;
   try {
     await waitForCommittedEnd(kafka, name, source, 60_000);
-    const before = await groupOffsets(name, source);
+    const before = await groupOffsets(kafka, name, source);
     const changelogBefore = (await readAll(kafka, `${name}-changelog`)).filter((m) => m.partition === 0);
 
     // The group "moved" partition 0: its next owner initializes the partition's transactional id.
@@ -104,7 +94,7 @@ test('the next owner of a partition fences the previous one: its later commits f
     assert.ok(error, 'the fenced worker stopped with an error instead of carrying on');
     assert.match(String(error), /fenc|epoch/i, `a fencing error, got: ${String(error)}`);
 
-    const after = await groupOffsets(name, source);
+    const after = await groupOffsets(kafka, name, source);
     assert.equal(after.get(0), before.get(0), 'no offset was committed for partition 0 after the fence');
     const changelogAfter = (await readAll(kafka, `${name}-changelog`)).filter((m) => m.partition === 0);
     assert.equal(

@@ -19,6 +19,7 @@ import {
   topologyTopics,
   uniqueName,
   waitForCommittedEnd,
+  withAdmin,
 } from '../support/kafka.js';
 import {
   assertWindowsEqualReference,
@@ -83,17 +84,13 @@ async function retentionGap(
   );
   const deleteUnprocessed = async () => {
     await produce(kafka, source, later.map(toMessage));
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(kafka, async (admin) => {
       await admin.fetchTopicMetadata({ topics: [source] });
       await admin.deleteTopicRecords({
         topic: source,
         partitions: [{ partition: 0, offset: String(processed + DELETED) }],
       });
-    } finally {
-      await admin.disconnect();
-    }
+    });
   };
 
   const lostBefore = [await lostCount(name, 0), await lostCount(name, 1)];

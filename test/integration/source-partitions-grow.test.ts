@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { ConsumerConfig, Kafka, Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { coPartitionedTopics } from '../../connectors/kafka/co-partitioned.js';
 import { partitionCount } from '../../connectors/kafka/topics.js';
 import { REPO_ROOT } from '../../deploy/stack/paths.js';
@@ -20,11 +20,14 @@ import {
   createTopic,
   deleteTopics,
   endpoints,
+  groupOffsets,
   produce,
   testKafka,
   topologyTopics,
   uniqueName,
   waitForCommittedEnd,
+  watchedKafka,
+  withAdmin,
 } from '../support/kafka.js';
 import {
   assertWindowsEqualReference,
@@ -38,37 +41,11 @@ const created: string[] = [];
 after(() => deleteTopics(kafka, created));
 
 /** `base`, whose consumers refresh metadata every 2 s instead of 5 min, so they see new partitions soon. */
-function quickToSeeNewPartitions(base: Kafka): Kafka {
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop === 'consumer')
-        return (config: ConsumerConfig) => target.consumer({ ...config, metadataMaxAge: 2000 });
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
+const quickToSeeNewPartitions = (base: Kafka) =>
+  watchedKafka(base, { consumerConfig: (config) => ({ ...config, metadataMaxAge: 2000 }) });
 
-async function groupOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, p.offset]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function partitionCounts(topics: readonly string[]): Promise<(number | undefined)[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await Promise.all(topics.map((t) => partitionCount(admin, t)));
-  } finally {
-    await admin.disconnect();
-  }
-}
+const partitionCounts = (topics: readonly string[]) =>
+  withAdmin(kafka, (admin) => Promise.all(topics.map((t) => partitionCount(admin, t))));
 
 test(
   'a producer send to a partition the topic lacks fails instead of vanishing',
@@ -132,10 +109,9 @@ test(
       await produce(kafka, source, [...before.map(toMessage), ...flushes(firstFlush)]);
       await waitForCommittedEnd(kafka, name, source, 60_000);
 
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createPartitions({ topicPartitions: [{ topic: source, count: 3 }] });
-      await admin.disconnect();
+      await withAdmin(kafka, (admin) =>
+        admin.createPartitions({ topicPartitions: [{ topic: source, count: 3 }] }),
+      );
       await produce(kafka, source, afterChange.map(toMessage));
       const refused = await Promise.race([
         fatal,
@@ -151,7 +127,7 @@ test(
     } finally {
       await first.stop();
     }
-    const offsets = await groupOffsets(name, source);
+    const offsets = await groupOffsets(kafka, name, source);
     assert.ok(!offsets.has(2) || offsets.get(2) === '-1', `partition 2 was committed: ${offsets.get(2)}`);
 
     // A restart refuses at once, with the same advice.

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { ConsumerConfig, ConsumerRunConfig, Kafka } from 'kafkajs';
+import type { ConsumerRunConfig, Kafka } from 'kafkajs';
 import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
 import { decode } from '../../operators/decode.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
@@ -19,6 +19,7 @@ import {
   testKafka,
   topologyTopics,
   uniqueName,
+  watchedKafka,
 } from '../support/kafka.js';
 
 const kafka = testKafka();
@@ -36,34 +37,27 @@ interface ConsumerLog {
  * schedules a restart, as it does after a fetch error outlives its retries.
  */
 function crashingOnFirstBatch(base: Kafka, log: ConsumerLog): Kafka {
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop !== 'consumer') {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      }
-      return (config: ConsumerConfig) => {
-        const consumer = target.consumer({
-          ...config,
-          retry: { ...config.retry, retries: 0, initialRetryTime: 1500 },
+  return watchedKafka(base, {
+    consumerConfig: (config) => ({
+      ...config,
+      retry: { ...config.retry, retries: 0, initialRetryTime: 1500 },
+    }),
+    consumer: (consumer) => {
+      consumer.on(consumer.events.CRASH, ({ payload }) => log.crashes.push({ restart: payload.restart }));
+      consumer.on(consumer.events.GROUP_JOIN, () => (log.joins += 1));
+      const run = consumer.run.bind(consumer);
+      let failed = false;
+      consumer.run = (runConfig?: ConsumerRunConfig) =>
+        run({
+          ...runConfig,
+          eachBatch: async (payload) => {
+            if (!failed) {
+              failed = true;
+              throw new Error('injected fetch failure');
+            }
+            await runConfig?.eachBatch?.(payload);
+          },
         });
-        consumer.on(consumer.events.CRASH, ({ payload }) => log.crashes.push({ restart: payload.restart }));
-        consumer.on(consumer.events.GROUP_JOIN, () => (log.joins += 1));
-        const run = consumer.run.bind(consumer);
-        let failed = false;
-        consumer.run = (runConfig?: ConsumerRunConfig) =>
-          run({
-            ...runConfig,
-            eachBatch: async (payload) => {
-              if (!failed) {
-                failed = true;
-                throw new Error('injected fetch failure');
-              }
-              await runConfig?.eachBatch?.(payload);
-            },
-          });
-        return consumer;
-      };
     },
   });
 }

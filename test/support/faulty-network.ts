@@ -8,6 +8,7 @@ import type { ISocketFactory } from 'kafkajs';
 
 export class FaultyNetwork {
   private readonly open = new Set<net.Socket>();
+  private readonly silenced = new Set<net.Socket>();
   private downUntil = 0;
   /** Connections refused or reset by an outage, to show that one really happened. */
   failedConnections = 0;
@@ -41,7 +42,22 @@ export class FaultyNetwork {
       socket.emit = ((event: string | symbol, ...args: unknown[]) =>
         event === 'data' ? false : emit(event, ...args)) as typeof socket.emit;
       this.open.delete(socket);
+      this.silenced.add(socket);
     }
+  }
+
+  /**
+   * Ends every connection once the test is done: the silenced ones with ETIMEDOUT, as TCP itself does
+   * once its retransmissions run out (many minutes on Linux), and any other still open. A kafkajs
+   * connection opened while the worker stopped can outlive stop() and keep the test process alive.
+   */
+  closeAll(): void {
+    for (const socket of this.silenced) {
+      socket.destroy(Object.assign(new Error('read ETIMEDOUT (injected)'), { code: 'ETIMEDOUT' }));
+    }
+    this.silenced.clear();
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
   }
 
   /** Resets every open connection and refuses new ones for `ms`. */

@@ -1,6 +1,7 @@
 /** Test helpers that talk to the real broker of the local stack. */
 import { randomUUID } from 'node:crypto';
 import type {
+  Admin,
   Consumer,
   ConsumerConfig,
   IHeaders,
@@ -63,6 +64,27 @@ export const headerText = (headers: IHeaders | undefined, name: string): string 
   return Array.isArray(v) ? String(v[0]) : String(v);
 };
 
+/** Runs `work` with a connected admin client, disconnected afterwards whatever happens. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A group's committed offset per partition of `topic` ('-1' where it has none). */
+export async function groupOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, string>> {
+  const [offsets] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((offsets?.partitions ?? []).map((p) => [p.partition, p.offset]));
+}
+
 /** Deletes the topics of a test that exist (deleting a missing topic makes kafkajs retry for a minute). */
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
@@ -112,6 +134,8 @@ export async function waitForCommittedEnd(
 export interface ClientWatch {
   readonly producer?: (producer: Producer, config: ProducerConfig | undefined) => void;
   readonly consumer?: (consumer: Consumer, config: ConsumerConfig) => void;
+  /** Changes the config consumers are created with (e.g. a shorter metadata refresh, fewer retries). */
+  readonly consumerConfig?: (config: ConsumerConfig) => ConsumerConfig;
 }
 
 /**
@@ -128,8 +152,9 @@ export function watchedKafka(kafka: Kafka, watch: ClientWatch): Kafka {
           return producer;
         };
       }
-      if (prop === 'consumer' && watch.consumer) {
-        return (config: ConsumerConfig) => {
+      if (prop === 'consumer' && (watch.consumer || watch.consumerConfig)) {
+        return (requested: ConsumerConfig) => {
+          const config = watch.consumerConfig?.(requested) ?? requested;
           const consumer = target.consumer(config);
           watch.consumer?.(consumer, config);
           return consumer;

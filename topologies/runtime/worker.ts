@@ -233,6 +233,9 @@ export class TopologyWorker {
       retry: { restartOnFailure: async () => !this.stopping },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A kafkajs restart already under way when stop() disconnected (after a crash) connects and joins
+      // anyway: leave again, or a member nobody owns keeps the group and the process.
+      if (this.stopping) return void this.consumer.disconnect().catch(() => undefined);
       this.assignmentWork = this.onAssignment(payload.memberAssignment[t.source.topic] ?? []).catch(
         (err: unknown) => this.fatal(err instanceof Error ? err : new Error(String(err))),
       );
