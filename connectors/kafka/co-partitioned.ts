@@ -58,10 +58,11 @@ export async function checkCoPartitioned(
   if (short.length === 0) return;
   throw new TopicConfigError(
     `${sourceTopic} has ${sourcePartitions} partitions but ${short.map((s) => `${s.topic} has ${s.from}`).join(', ')}: ` +
-      `partitions were added to the source while topology ${topology} ran. Its state, dead letters and late ` +
-      `events keep their source partition, so the new partitions cannot be processed. Run \`sluice topics ` +
-      `align ${topology} --source ${sourceTopic}\` to add the same partitions to them. Keys that now hash to ` +
-      'another partition leave their open windows behind: windows open at the change may be emitted in parts.',
+      `topology ${topology} keeps state, dead letters and late events on their source partition's number, so ` +
+      'the source partitions beyond those cannot be processed. Usually partitions were added to the source ' +
+      `(or one of these topics was recreated smaller). Run \`sluice topics align ${topology} --source ` +
+      `${sourceTopic}\` to add the same partitions to them. If keys moved to the new partitions, they leave ` +
+      'their open windows behind: windows open at the change may be emitted in parts.',
   );
 }
 

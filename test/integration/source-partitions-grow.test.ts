@@ -122,7 +122,7 @@ test(
           ).unref(),
         ),
       ]);
-      assert.match(refused.message, /partitions were added to the source/);
+      assert.match(refused.message, /source partitions beyond those cannot be processed/);
       assert.match(refused.message, new RegExp(`sluice topics align ${name} --source ${source}`));
     } finally {
       await first.stop();
