@@ -21,15 +21,12 @@ async function topicConfig(admin: Admin, topic: string) {
 const policyOf = (entries: Awaited<ReturnType<typeof topicConfig>>) =>
   entries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
 
-/** The changelog's cleanup.policy when it is not exactly 'compact'; undefined when it is. */
-export async function changelogPolicyProblem(admin: Admin, changelog: string): Promise<string | undefined> {
-  const policy = policyOf(await topicConfig(admin, changelog));
-  return policy.trim() === 'compact' ? undefined : policy;
-}
+/** Only 'compact' keeps every key's latest state for good. */
+const compactOnly = (policy: string) => policy.trim() === 'compact';
 
 export async function checkChangelogPolicy(admin: Admin, topology: string, changelog: string): Promise<void> {
-  const policy = await changelogPolicyProblem(admin, changelog);
-  if (policy === undefined) return;
+  const policy = policyOf(await topicConfig(admin, changelog));
+  if (compactOnly(policy)) return;
   throw new TopicConfigError(
     `${changelog} has cleanup.policy=${policy}: the broker would delete state older than its retention, ` +
       `and a restore would then start from less than was committed. Run \`sluice topics align ${topology}\` ` +
@@ -46,7 +43,7 @@ export async function compactChangelog(admin: Admin, changelog: string): Promise
   if ((await partitionCount(admin, changelog)) === undefined) return undefined; // created compact when first run
   const entries = await topicConfig(admin, changelog);
   const previous = policyOf(entries);
-  if (previous.trim() === 'compact') return undefined;
+  if (compactOnly(previous)) return undefined;
   const own = entries.filter(
     (e) =>
       e.configSource === kafkajs.ConfigSource.TOPIC_CONFIG &&

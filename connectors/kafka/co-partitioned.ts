@@ -23,11 +23,20 @@ export interface TopicGrowth {
   readonly to: number;
 }
 
+/** Each co-partitioned topic's partition count (undefined: not created yet), read once per check. */
+async function partitionCounts(admin: Admin, topology: string): Promise<Map<string, number | undefined>> {
+  const counts = new Map<string, number | undefined>();
+  for (const topic of coPartitionedTopics(topology)) counts.set(topic, await partitionCount(admin, topic));
+  return counts;
+}
+
 /** The co-partitioned topics that exist with fewer partitions than the source's `sourcePartitions`. */
-async function shortTopics(admin: Admin, topology: string, sourcePartitions: number): Promise<TopicGrowth[]> {
+function shortTopics(
+  counts: ReadonlyMap<string, number | undefined>,
+  sourcePartitions: number,
+): TopicGrowth[] {
   const short: TopicGrowth[] = [];
-  for (const topic of coPartitionedTopics(topology)) {
-    const count = await partitionCount(admin, topic);
+  for (const [topic, count] of counts) {
     if (count !== undefined && count < sourcePartitions)
       short.push({ topic, from: count, to: sourcePartitions });
   }
@@ -44,8 +53,9 @@ export async function checkCoPartitioned(
   sourceTopic: string,
   sourcePartitions: number,
 ): Promise<void> {
+  const counts = await partitionCounts(admin, topology);
   const changelog = changelogTopic(topology);
-  const changelogPartitions = await partitionCount(admin, changelog);
+  const changelogPartitions = counts.get(changelog);
   if (changelogPartitions !== undefined && changelogPartitions > sourcePartitions) {
     // Partitions are never removed, so the source was deleted and created again: the state is another topic's.
     throw new TopicConfigError(
@@ -54,7 +64,7 @@ export async function checkCoPartitioned(
         `over: delete ${changelog} and its consumer group (kafka-consumer-groups.sh --delete --group ${topology}).`,
     );
   }
-  const short = await shortTopics(admin, topology, sourcePartitions);
+  const short = shortTopics(counts, sourcePartitions);
   if (short.length === 0) return;
   throw new TopicConfigError(
     `${sourceTopic} has ${sourcePartitions} partitions but ${short.map((s) => `${s.topic} has ${s.from}`).join(', ')}: ` +
@@ -76,7 +86,7 @@ export async function alignCoPartitioned(
   if (sourcePartitions === undefined) {
     throw new TopicConfigError(`source topic ${sourceTopic} does not exist; check --source`);
   }
-  const short = await shortTopics(admin, topology, sourcePartitions);
+  const short = shortTopics(await partitionCounts(admin, topology), sourcePartitions);
   if (short.length > 0) {
     await admin.createPartitions({
       topicPartitions: short.map((s) => ({ topic: s.topic, count: s.to })),

@@ -13,6 +13,7 @@ import type {
 } from 'kafkajs';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka } from '../../connectors/kafka/client.js';
+import { coPartitionedTopics } from '../../connectors/kafka/co-partitioned.js';
 import { readToEnd } from '../../connectors/kafka/read-to-end.js';
 
 export const endpoints = loadEndpoints();
@@ -98,7 +99,8 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   }
 }
 
-export const topologyTopics = (name: string) => [`${name}.dlq`, `${name}.late`, `${name}-changelog`];
+/** A topology's own topics: its changelog, dead letters and late events. */
+export const topologyTopics = (name: string) => [...coPartitionedTopics(name)];
 
 /**
  * Waits until a consumer group's committed offset equals the end offset of every partition of a topic:
