@@ -464,23 +464,21 @@ export class TopologyWorker {
     // kafkajs' Batch carries the offset it was fetched from, though its typings omit it.
     const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
     const misaligned = pipeline.misalignedFetch(fetchedOffset);
+    // Where the partition goes on from: the resume position while aligning, else the next record. Only a
+    // fetch from beyond it can mean retention deleted it (kafkajs resets an out-of-range position forward,
+    // to the log start); such a fetch may also have skipped an aborted transaction (nothing lost).
+    const wanted = misaligned ?? pipeline.nextOffsetToTake?.toString();
+    const retained =
+      wanted !== undefined && fetchedOffset !== undefined && BigInt(fetchedOffset) > BigInt(wanted)
+        ? await this.retained(batch.partition, wanted)
+        : undefined;
     if (misaligned !== undefined) {
-      // Fetched before our seek took effect, or kafkajs reset an out-of-range position: refuse the batch
+      // Fetched before our seek took effect, or after kafkajs reset a deleted position: refuse the batch
       // and seek again, to the log start if retention deleted the position (else the two loop forever).
-      const resumable = await this.retained(batch.partition, misaligned);
-      if (resumable.lost > 0n) pipeline.startAt(resumable.offset);
-      this.consumer.seek({
-        topic: this.topology.source.topic,
-        partition: batch.partition,
-        offset: resumable.offset,
-      });
+      const offset = retained && retained.lost > 0n ? retained.offset : misaligned;
+      if (offset !== misaligned) pipeline.startAt(offset);
+      this.consumer.seek({ topic: this.topology.source.topic, partition: batch.partition, offset });
       return;
-    }
-    const expected = pipeline.nextOffsetToTake;
-    if (expected !== undefined && fetchedOffset !== undefined && BigInt(fetchedOffset) > expected) {
-      // kafkajs fetched past the next record: over an aborted transaction (nothing lost), or after it reset
-      // a position that retention deleted while this worker lagged behind.
-      await this.retained(batch.partition, expected.toString());
     }
     recordsIn.inc(
       { topology: this.topology.name, partition: String(batch.partition) },
