@@ -44,13 +44,13 @@ async function lostCount(topology: string, partition: number): Promise<number> {
 
 /**
  * A 2-partition topology that has processed 1,000 events; 2,000 more arrive, and retention deletes the
- * first 300 of them from partition 0 during `gap` (which gets the worker running, or null if stopped).
+ * first 300 of them from partition 0 while the worker is down or lagging.
  * Then the rest must be processed, the 300 counted, and the windows equal the reference without them.
  */
 async function retentionGap(
   prefix: string,
-  gap: (worker: TopologyWorker | null, deleteUnprocessed: () => Promise<void>) => Promise<void>,
-  keepRunning: boolean,
+  /** Down: the worker is stopped meanwhile. Lagging: it runs, its fetching of partition 0 held back. */
+  during: 'down' | 'lagging',
 ): Promise<void> {
   const name = uniqueName(prefix);
   const source = `${name}.in`;
@@ -99,13 +99,17 @@ async function retentionGap(
   try {
     await produce(kafka, source, firstRun.map(toMessage));
     await waitForCommittedEnd(kafka, name, source, 60_000);
-    if (!keepRunning) {
+    if (during === 'down') {
       await worker.stop();
-      await gap(null, deleteUnprocessed);
+      await deleteUnprocessed();
       worker = newWorker();
       await worker.start();
     } else {
-      await gap(worker, deleteUnprocessed);
+      // Held back as a worker stuck far behind would be.
+      const consumer = (worker as unknown as { consumer: Consumer }).consumer;
+      consumer.pause([{ topic: source, partitions: [0] }]);
+      await deleteUnprocessed();
+      consumer.resume([{ topic: source, partitions: [0] }]);
     }
     const flushes: Message[] = [0, 1].map((partition) => ({
       partition,
@@ -129,23 +133,11 @@ async function retentionGap(
 test(
   'a position deleted while the topology was down: it resumes at the log start and counts the loss',
   { timeout: 180_000 },
-  () => retentionGap('retention-down', (_stopped, deleteUnprocessed) => deleteUnprocessed(), false),
+  () => retentionGap('retention-down', 'down'),
 );
 
 test(
   'records deleted while a running worker lagged: it goes on from the log start and counts the loss',
   { timeout: 180_000 },
-  () =>
-    retentionGap(
-      'retention-lag',
-      async (running, deleteUnprocessed) => {
-        // Hold the worker's fetching of partition 0 back, as a worker stuck far behind would be.
-        const consumer = (running as unknown as { consumer: Consumer }).consumer;
-        const topic = (running as TopologyWorker).topology.source.topic;
-        consumer.pause([{ topic, partitions: [0] }]);
-        await deleteUnprocessed();
-        consumer.resume([{ topic, partitions: [0] }]);
-      },
-      true,
-    ),
+  () => retentionGap('retention-lag', 'lagging'),
 );
