@@ -127,14 +127,27 @@ export function deadLetterMessage(
   return { key, value, headers, partition: raw.source.partition };
 }
 
+export interface DeadLetterWriteOptions {
+  readonly maxBytes?: number;
+  /**
+   * 'source' (the default) writes to the source partition's number: a topology's dead-letter topic is
+   * co-partitioned with its source (see co-partitioned.ts). 'by-key' lets the producer's partitioner
+   * choose, for a service whose dead-letter topic needs no such alignment: a source that gains partitions
+   * can then never make its dead letters unwritable. The source partition is in the headers either way.
+   */
+  readonly partition?: 'source' | 'by-key';
+}
+
 export async function writeDeadLetter(
   producer: Producer,
   topic: string,
   topology: string,
   raw: RawRecord,
   reason: DeadLetterReason,
-  maxBytes = MAX_DEAD_LETTER_BYTES,
+  options: DeadLetterWriteOptions = {},
 ): Promise<void> {
-  await producer.send({ topic, acks: -1, messages: [deadLetterMessage(topology, raw, reason, maxBytes)] });
+  const message = deadLetterMessage(topology, raw, reason, options.maxBytes ?? MAX_DEAD_LETTER_BYTES);
+  if (options.partition === 'by-key') delete message.partition;
+  await producer.send({ topic, acks: -1, messages: [message] });
   deadLetters.inc({ topology, code: reason.code });
 }

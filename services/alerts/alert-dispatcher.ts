@@ -125,6 +125,8 @@ export class AlertDispatcher {
         },
       },
       { code, message: text },
+      // The DLQ has one partition whatever the alerts topic has, so nothing ties it to the source's.
+      { partition: 'by-key' },
     );
   }
 }

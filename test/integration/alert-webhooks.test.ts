@@ -28,6 +28,9 @@ const topic = uniqueName('alerts');
 const SECRET = '5f0e1d2c3b4a59687766554433221100';
 let server: Server | undefined;
 let dispatcher: AlertDispatcher | undefined;
+const grownTopic = uniqueName('alerts-grown');
+let grownDispatcher: AlertDispatcher | undefined;
+const servers: Server[] = [];
 
 const alert = (id: string, severity: AlertRecord['severity'], title = `alert ${id}`): AlertRecord => ({
   alertId: id,
@@ -117,8 +120,73 @@ test(
   },
 );
 
+test(
+  'an alerts topic with more partitions than its dead-letter topic: failures on every partition are dead-lettered and the alerts after them arrive',
+  { timeout: 120_000 },
+  async () => {
+    // The dispatcher creates a 1-partition DLQ; dead letters pinned to their source partition could not be
+    // written from partitions 1 and 2, and the failed send would block those partitions for good.
+    await createTopic(kafka, grownTopic, 3);
+    const receiver = await listen((parsed) => (parsed.title.includes('refuse') ? 422 : 204));
+    grownDispatcher = new AlertDispatcher({
+      kafka,
+      topic: grownTopic,
+      groupId: `${grownTopic}-webhooks`,
+      config: { urls: [receiver.url], secrets: [SECRET], minSeverity: 'INFO' },
+      logger: pino({ level: 'silent' }),
+      delivery: { minRetryDelayMs: 50, maxRetryDelayMs: 200, retries: 1 },
+    });
+    await grownDispatcher.start();
+    const messages = [0, 1, 2].flatMap((partition) => [
+      { partition, key: `bad-${partition}`, value: '{"alertId": "truncated' },
+      {
+        partition,
+        key: `refused-${partition}`,
+        value: JSON.stringify(alert(`refused-${partition}`, 'CRITICAL', 'please refuse')),
+      },
+      { partition, key: `ok-${partition}`, value: JSON.stringify(alert(`ok-${partition}`, 'CRITICAL')) },
+    ]);
+    await produce(kafka, grownTopic, messages);
+
+    const expected = ['ok-0', 'ok-1', 'ok-2'];
+    const deadline = Date.now() + 60_000;
+    while (!expected.every((id) => receiver.ids.includes(id))) {
+      assert.ok(Date.now() < deadline, `not every partition flowed on (got ${receiver.ids.join(',')})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const dead = await readAll(kafka, `${grownTopic}.dlq`);
+    const letters = dead.map((m) => `${String(m.key)}@${headerText(m.headers, 'sluice.source.partition')}`);
+    assert.deepEqual(letters.sort(), [
+      'bad-0@0',
+      'bad-1@1',
+      'bad-2@2',
+      'refused-0@0',
+      'refused-1@1',
+      'refused-2@2',
+    ]);
+  },
+);
+
+/** A webhook receiver answering each alert with `status(alert)`; ids are recorded in arrival order. */
+async function listen(status: (alert: AlertRecord) => number): Promise<{ url: URL; ids: string[] }> {
+  const ids: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as AlertRecord;
+      ids.push(parsed.alertId);
+      res.writeHead(status(parsed)).end();
+    });
+  });
+  servers.push(receiver);
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  return { url: new URL(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`), ids };
+}
+
 after(async () => {
   await dispatcher?.stop();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  await deleteTopics(kafka, [topic, `${topic}.dlq`]);
+  await grownDispatcher?.stop();
+  for (const s of [server, ...servers]) await new Promise<void>((r) => (s ? s.close(() => r()) : r()));
+  await deleteTopics(kafka, [topic, `${topic}.dlq`, grownTopic, `${grownTopic}.dlq`]);
 });

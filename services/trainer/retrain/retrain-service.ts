@@ -20,7 +20,7 @@ import { Counter } from 'prom-client';
 import { isTransientClickHouseError } from '../../../connectors/clickhouse/index.js';
 import { rootLogger } from '../../../connectors/kafka/client.js';
 import { writeDeadLetter } from '../../../connectors/kafka/dead-letter.js';
-import { ensureTopics, partitionCount, TopicConfigError } from '../../../connectors/kafka/topics.js';
+import { ensureTopics, partitionCount } from '../../../connectors/kafka/topics.js';
 import { sharedMetric } from '../../../connectors/metrics.js';
 import { MODEL_FILE } from '../../../connectors/model-registry/file-model-registry.js';
 import type {
@@ -174,7 +174,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   const deadLetter = async (raw: RawRecord, reason: DeadLetterReason, heartbeat: () => Promise<void>) => {
     await withRetry(
       'dead-letter write',
-      () => writeDeadLetter(producer, dlqTopic, TRAINER_NAME, raw, reason),
+      () => writeDeadLetter(producer, dlqTopic, TRAINER_NAME, raw, reason, { partition: 'by-key' }),
       heartbeat,
     );
     outcomes.inc({ outcome: 'dead_letter', reason: reason.code });
@@ -251,7 +251,10 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   };
 }
 
-/** The DLQ keeps the source partition of each dead letter, so it needs at least as many partitions. */
+/**
+ * Dead letters are partitioned by key, not pinned to their source partition, so requests added to a grown
+ * topic can always be dead-lettered; the DLQ starts with as many partitions only to spread them alike.
+ */
 async function ensureRetrainTopics(kafka: Kafka, topic: string, dlqTopic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -259,13 +262,6 @@ async function ensureRetrainTopics(kafka: Kafka, topic: string, dlqTopic: string
     await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
     const partitions = (await partitionCount(admin, topic)) ?? 1;
     await ensureTopics(admin, [{ topic: dlqTopic, numPartitions: partitions }]);
-    const dlqPartitions = (await partitionCount(admin, dlqTopic)) ?? 0;
-    if (dlqPartitions < partitions) {
-      throw new TopicConfigError(
-        `${dlqTopic} has ${dlqPartitions} partitions but ${topic} has ${partitions}; dead letters keep their ` +
-          `source partition, so add partitions to ${dlqTopic} (kafka-topics --alter --partitions ${partitions})`,
-      );
-    }
   } finally {
     await admin.disconnect();
   }
