@@ -205,3 +205,49 @@ export const experimentConfigBody = {
     reason,
   },
 } as const;
+
+/** At most this many entities per lookup: one Redis round trip stays small and bounded. */
+export const MAX_LOOKUP_ENTITIES = 500;
+
+export const featureViewParams = {
+  type: 'object',
+  required: ['view'],
+  additionalProperties: false,
+  properties: { view: NAME },
+} as const;
+
+export const featureLookupBody = {
+  type: 'object',
+  required: ['entities'],
+  additionalProperties: false,
+  properties: {
+    entities: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_LOOKUP_ENTITIES,
+      items: { type: 'string', minLength: 1, maxLength: 256 },
+    },
+  },
+} as const;
+
+export const featureLookupResponse = {
+  type: 'object',
+  required: ['view', 'rows'],
+  properties: {
+    view: { type: 'string' },
+    rows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['entity', 'found', 'values', 'version', 'ageMs'],
+        properties: {
+          entity: { type: 'string' },
+          found: { type: 'boolean' },
+          values: { type: ['object', 'null'], additionalProperties: { type: 'number' } },
+          version: nullableNumber,
+          ageMs: nullableNumber,
+        },
+      },
+    },
+  },
+} as const;

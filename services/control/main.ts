@@ -3,7 +3,8 @@
  * on purpose), SLUICE_TOKENS_FILE or SLUICE_TOKENS (required), SLUICE_AUDIT_LOG (.state/audit.log),
  * KAFKA_BROKERS, SLUICE_MODEL_DIR, CONTROL_TOPOLOGIES (name=groupId:topic[+topic]),
  * CONTROL_HEALTH_TARGETS (name=url,...; default: the schema registry's /healthz), CLICKHOUSE_URL (A/B results
- * and drift series come from a ClickHouse server; the embedded store belongs to the worker process, so it is not opened here).
+ * and drift series come from a ClickHouse server; the embedded store belongs to the worker process, so it is not opened here),
+ * REDIS_URL or REDIS_CLUSTER_NODES (the online store the feature lookup reads).
  * Start: node --import tsx services/control/main.ts
  */
 import { register as globalRegistry } from 'prom-client';
@@ -12,10 +13,13 @@ import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
 import { FileExperimentStore } from '../../connectors/experiments/index.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
 import { createClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
+import { createOnlineFeatureReader, createRedisClient } from '../../connectors/redis/index.js';
+import { definedViews } from '../../topologies/features/view-catalog.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
 import { clickHouseDriftSource } from './clickhouse-drift-source.js';
 import { clickHouseExperimentSource } from './clickhouse-experiment-source.js';
 import { httpHealthProbe, parseHealthTargets } from './health-probe.js';
+import { redisFeatureSource } from './redis-feature-source.js';
 import { kafkaLagReader } from './kafka-lag.js';
 import { createControlService } from './server.js';
 import { counterRateThroughput } from './throughput.js';
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const clickhouse =
     endpoints.clickhouse.mode === 'http' ? createClickHouseClient(endpoints.clickhouse) : undefined;
+  const redis = createRedisClient(process.env);
   const app = await createControlService(
     {
       status: {
@@ -57,6 +62,10 @@ async function main(): Promise<void> {
       drift: clickhouse ? clickHouseDriftSource(clickhouse) : unconfiguredDriftSource,
       experiments: clickhouse ? clickHouseExperimentSource(clickhouse) : unconfiguredExperimentSource,
       experimentConfigs: new FileExperimentStore(),
+      features: redisFeatureSource(
+        createOnlineFeatureReader(redis, { registry: globalRegistry }),
+        definedViews.map((v) => v.name),
+      ),
       // Promotions through the API publish lifecycle events, so running scoring topologies hot-swap.
       models: new FileModelRegistry({
         onLifecycleEvent: lifecycleEventPublisher(producer, { actor: 'control-api' }),
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
     await producer.disconnect();
     await clickhouse?.close();
+    redis.disconnect();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -11,6 +11,7 @@ import {
   registerStatusRoutes,
   registerWhoAmIRoute,
 } from './api-routes.js';
+import { registerFeatureRoutes } from './feature-routes.js';
 import { registerModelRoutes } from './model-routes.js';
 import { registerExperimentConfigRoutes } from './experiment-config-routes.js';
 import type {
@@ -18,8 +19,9 @@ import type {
   ExperimentConfigStore,
   ExperimentReportSource,
   ModelStageChanger,
+  OnlineFeatureSource,
 } from './sources.js';
-import { unconfiguredExperimentConfigs } from './unconfigured-sources.js';
+import { unconfiguredExperimentConfigs, unconfiguredFeatureSource } from './unconfigured-sources.js';
 import type { StatusDeps } from './status.js';
 import { registerWebRoutes } from './web-routes.js';
 
@@ -30,6 +32,8 @@ export interface ControlDeps {
   readonly models: ModelStageChanger;
   /** Versioned experiment configs; without it the routes answer 503. */
   readonly experimentConfigs?: ExperimentConfigStore;
+  /** Online feature rows for the serving API; without it the lookup answers 503. */
+  readonly features?: OnlineFeatureSource;
 }
 
 export async function createControlService(
@@ -38,7 +42,7 @@ export async function createControlService(
 ): Promise<FastifyInstance> {
   const app = await createService({
     name: 'control',
-    description: 'Sluice control plane: status, drift, experiments and model lifecycle',
+    description: 'Sluice control plane: status, drift, experiments, model lifecycle and online features',
     ...options,
   });
   app.addHook('onSend', async (_req, reply) => {
@@ -50,6 +54,7 @@ export async function createControlService(
   registerExperimentRoutes(app, deps.experiments);
   registerExperimentConfigRoutes(app, deps.experimentConfigs ?? unconfiguredExperimentConfigs);
   registerModelRoutes(app, deps.models);
+  registerFeatureRoutes(app, deps.features ?? unconfiguredFeatureSource);
   registerWebRoutes(app);
   return app;
 }

@@ -134,3 +134,20 @@ export interface ExperimentConfigStore {
   get(name: string, version?: number): Promise<ExperimentConfig>;
   save(draft: ExperimentDraft): Promise<ExperimentConfig>;
 }
+
+/** One entity's online features as the serving API returns them; `found: false` has no row (or expired). */
+export interface OnlineFeatureRow {
+  readonly entity: string;
+  readonly found: boolean;
+  readonly values: Readonly<Record<string, number>> | null;
+  /** Event time (epoch ms) of the row; null when not found. */
+  readonly version: number | null;
+  /** now - version, ms: how stale the row is; null when not found. */
+  readonly ageMs: number | null;
+}
+
+/** Online feature reads for applications scoring outside Kafka (the serving API). */
+export interface OnlineFeatureSource {
+  /** Rows in the order of `entities`; NotFoundError for a view this deployment does not define. */
+  read(view: string, entities: readonly string[]): Promise<readonly OnlineFeatureRow[]>;
+}

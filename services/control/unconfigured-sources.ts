@@ -7,6 +7,7 @@ import {
   type DriftSource,
   type ExperimentConfigStore,
   type ExperimentReportSource,
+  type OnlineFeatureSource,
   type TopologyProvider,
   type TopologyInfo,
 } from './sources.js';
@@ -60,3 +61,10 @@ export function staticTopologies(text: string | undefined): TopologyProvider {
     });
   return { list: async () => list };
 }
+
+export const unconfiguredFeatureSource: OnlineFeatureSource = {
+  read: () =>
+    Promise.reject(
+      new SourceUnavailableError('online features are not wired in this control service (needs REDIS_URL)'),
+    ),
+};
