@@ -1,6 +1,7 @@
 /** kafkajs client construction, with its logs routed through pino and its noisy defaults tamed. */
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import { loadKafkaSecurity, type KafkaSecurity } from '../config/kafka-security.js';
 import { registerCompressionCodecs } from './compression/index.js';
 
 // Every client this process makes reads all of Kafka's codecs, each with a bounded expansion.
@@ -34,18 +35,25 @@ function kafkaLogCreator() {
 /**
  * `socketFactory` lets an operator route connections (a proxy, a custom TLS setup); tests cut them with
  * it. `requestTimeout` (30 s by default) also bounds how long a silently dead connection is trusted.
+ * `security` (TLS, SASL) defaults to what KAFKA_SECURITY_PROTOCOL and its companions say
+ * (connectors/config/kafka-security.ts), so every client of a process authenticates alike.
  */
 export function createKafka(
   brokers: readonly string[],
   clientId: string,
-  options: Pick<KafkaConfig, 'socketFactory' | 'requestTimeout'> = {},
+  options: Pick<KafkaConfig, 'socketFactory' | 'requestTimeout' | 'retry'> & {
+    security?: KafkaSecurity;
+  } = {},
 ): Kafka {
+  const { security = loadKafkaSecurity(), ...rest } = options;
   return new Kafka({
     clientId,
     brokers: [...brokers],
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    ...options,
+    ...(security.ssl ? { ssl: security.ssl } : {}),
+    ...(security.sasl ? { sasl: security.sasl } : {}),
+    ...rest,
   });
 }

@@ -1,0 +1,134 @@
+/**
+ * How every Sluice process authenticates to Kafka, from the environment, in Kafka's own terms so an
+ * operator can copy them from the cluster's client settings:
+ *
+ *   KAFKA_SECURITY_PROTOCOL   PLAINTEXT (default) | SSL | SASL_PLAINTEXT | SASL_SSL
+ *   KAFKA_SSL_CA_FILE         PEM CA bundle the brokers' certificates chain to (default: the system's)
+ *   KAFKA_SSL_CERT_FILE       PEM client certificate, with KAFKA_SSL_KEY_FILE (mutual TLS)
+ *   KAFKA_SSL_KEY_FILE        PEM private key (KAFKA_SSL_KEY_PASSWORD_FILE if it is encrypted)
+ *   KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+ *   KAFKA_SASL_USERNAME       and KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD)
+ *
+ * Secrets come only from files or the environment. Everything is checked when a client is built, so a
+ * typo fails the process at start with the variable to fix instead of as an opaque broker disconnect.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { SASLOptions } from 'kafkajs';
+import { ConfigError } from './endpoints.js';
+
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+
+const SASL_MECHANISMS = {
+  PLAIN: 'plain',
+  'SCRAM-SHA-256': 'scram-sha-256',
+  'SCRAM-SHA-512': 'scram-sha-512',
+} as const;
+
+const SSL_VARS = [
+  'KAFKA_SSL_CA_FILE',
+  'KAFKA_SSL_CERT_FILE',
+  'KAFKA_SSL_KEY_FILE',
+  'KAFKA_SSL_KEY_PASSWORD_FILE',
+];
+const SASL_VARS = [
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'KAFKA_SASL_PASSWORD_FILE',
+];
+
+/** What kafkajs takes: `ssl` and `sasl` of its KafkaConfig. */
+export interface KafkaSecurity {
+  readonly protocol: SecurityProtocol;
+  readonly ssl?: ConnectionOptions;
+  readonly sasl?: SASLOptions;
+}
+
+function readSecretFile(variable: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(`${variable}=${file} cannot be read (${code}); point it at a readable file`);
+  }
+}
+
+/** Names the variables set that the protocol would ignore: silently ignoring them hides a wrong protocol. */
+function refuseIgnored(env: NodeJS.ProcessEnv, protocol: string, names: readonly string[], wants: string) {
+  const set = names.filter((n) => env[n] !== undefined && env[n] !== '');
+  if (set.length > 0) {
+    throw new ConfigError(
+      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but KAFKA_SECURITY_PROTOCOL=${protocol} ` +
+        `does not use ${set.length === 1 ? 'it' : 'them'}; set KAFKA_SECURITY_PROTOCOL=${wants}, or unset them`,
+    );
+  }
+}
+
+function loadSsl(env: NodeJS.ProcessEnv): ConnectionOptions {
+  const ssl: { ca?: string; cert?: string; key?: string; passphrase?: string } = {};
+  if (env.KAFKA_SSL_CA_FILE) ssl.ca = readSecretFile('KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE);
+  const { KAFKA_SSL_CERT_FILE: certFile, KAFKA_SSL_KEY_FILE: keyFile } = env;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError(
+      'mutual TLS needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE (PEM); set both, or neither',
+    );
+  }
+  if (certFile && keyFile) {
+    ssl.cert = readSecretFile('KAFKA_SSL_CERT_FILE', certFile);
+    ssl.key = readSecretFile('KAFKA_SSL_KEY_FILE', keyFile);
+    if (env.KAFKA_SSL_KEY_PASSWORD_FILE) {
+      ssl.passphrase = readSecretFile('KAFKA_SSL_KEY_PASSWORD_FILE', env.KAFKA_SSL_KEY_PASSWORD_FILE).trim();
+    }
+  } else if (env.KAFKA_SSL_KEY_PASSWORD_FILE) {
+    throw new ConfigError(
+      'KAFKA_SSL_KEY_PASSWORD_FILE is set without KAFKA_SSL_KEY_FILE; set both, or neither',
+    );
+  }
+  // Node verifies the broker's certificate and host name by default; there is deliberately no switch here.
+  return ssl;
+}
+
+function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
+  const name = env.KAFKA_SASL_MECHANISM;
+  const mechanism = name === undefined ? undefined : SASL_MECHANISMS[name as keyof typeof SASL_MECHANISMS];
+  if (mechanism === undefined) {
+    throw new ConfigError(
+      `KAFKA_SASL_MECHANISM=${name ?? '(unset)'} is not supported; set one of ${Object.keys(SASL_MECHANISMS).join(', ')}`,
+    );
+  }
+  const username = env.KAFKA_SASL_USERNAME;
+  if (!username) throw new ConfigError(`KAFKA_SASL_MECHANISM=${name} needs KAFKA_SASL_USERNAME`);
+  if (env.KAFKA_SASL_PASSWORD_FILE && env.KAFKA_SASL_PASSWORD) {
+    throw new ConfigError('set KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD, not both');
+  }
+  // A trailing newline from `echo secret > file` is not part of the password.
+  const password = env.KAFKA_SASL_PASSWORD_FILE
+    ? readSecretFile('KAFKA_SASL_PASSWORD_FILE', env.KAFKA_SASL_PASSWORD_FILE).replace(/\r?\n$/, '')
+    : env.KAFKA_SASL_PASSWORD;
+  if (!password) {
+    throw new ConfigError(
+      `KAFKA_SASL_MECHANISM=${name} needs a password: KAFKA_SASL_PASSWORD_FILE (a file holding it) or KAFKA_SASL_PASSWORD`,
+    );
+  }
+  return { mechanism, username, password };
+}
+
+export function loadKafkaSecurity(env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
+  const protocol = (env.KAFKA_SECURITY_PROTOCOL || 'PLAINTEXT').toUpperCase();
+  if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new ConfigError(
+      `KAFKA_SECURITY_PROTOCOL=${env.KAFKA_SECURITY_PROTOCOL} is not one of ${SECURITY_PROTOCOLS.join(', ')}`,
+    );
+  }
+  const useSsl = protocol === 'SSL' || protocol === 'SASL_SSL';
+  const useSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
+  if (!useSsl) refuseIgnored(env, protocol, SSL_VARS, useSasl ? 'SASL_SSL' : 'SSL or SASL_SSL');
+  if (!useSasl) refuseIgnored(env, protocol, SASL_VARS, 'SASL_SSL');
+  return {
+    protocol: protocol as SecurityProtocol,
+    ...(useSsl ? { ssl: loadSsl(env) } : {}),
+    ...(useSasl ? { sasl: loadSasl(env) } : {}),
+  };
+}

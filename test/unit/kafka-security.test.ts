@@ -1,0 +1,106 @@
+/** KAFKA_SECURITY_PROTOCOL and its companions: what a deployment gets, and each misconfiguration's message. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../../connectors/config/endpoints.js';
+import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sluice-kafka-security-'));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const passwordFile = file('password', 's3cret-from-a-file\n');
+const caFile = file('ca.pem', 'CA PEM');
+const certFile = file('client.crt', 'CERT PEM');
+const keyFile = file('client.key', 'KEY PEM');
+
+const refused = (env: NodeJS.ProcessEnv, message: RegExp) =>
+  assert.throws(
+    () => loadKafkaSecurity(env),
+    (err: unknown) => err instanceof ConfigError && message.test(err.message),
+  );
+
+test('nothing set is PLAINTEXT without TLS or SASL', () => {
+  assert.deepEqual(loadKafkaSecurity({}), { protocol: 'PLAINTEXT' });
+});
+
+test('SASL_SSL with SCRAM reads the password file (without its trailing newline) and the CA', () => {
+  const security = loadKafkaSecurity({
+    KAFKA_SECURITY_PROTOCOL: 'sasl_ssl',
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: 'svc',
+    KAFKA_SASL_PASSWORD_FILE: passwordFile,
+    KAFKA_SSL_CA_FILE: caFile,
+  });
+  assert.deepEqual(security, {
+    protocol: 'SASL_SSL',
+    ssl: { ca: 'CA PEM' },
+    sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 's3cret-from-a-file' },
+  });
+});
+
+test('SSL with a client certificate is mutual TLS; without a CA file the system CAs are trusted', () => {
+  const security = loadKafkaSecurity({
+    KAFKA_SECURITY_PROTOCOL: 'SSL',
+    KAFKA_SSL_CERT_FILE: certFile,
+    KAFKA_SSL_KEY_FILE: keyFile,
+  });
+  assert.deepEqual(security, { protocol: 'SSL', ssl: { cert: 'CERT PEM', key: 'KEY PEM' } });
+});
+
+test('each misconfiguration names what to fix', () => {
+  refused({ KAFKA_SECURITY_PROTOCOL: 'SASL-SSL' }, /not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL/);
+  refused(
+    { KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'x' },
+    /KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD are set but KAFKA_SECURITY_PROTOCOL=PLAINTEXT does not use them; set KAFKA_SECURITY_PROTOCOL=SASL_SSL/,
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SSL_CA_FILE: caFile, KAFKA_SASL_MECHANISM: 'PLAIN' },
+    /KAFKA_SSL_CA_FILE is set but KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT does not use it; set KAFKA_SECURITY_PROTOCOL=SASL_SSL/,
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' },
+    /KAFKA_SASL_MECHANISM=\(unset\) is not supported; set one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/,
+  );
+  refused({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'GSSAPI' }, /GSSAPI is not supported/);
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'PLAIN' },
+    /needs KAFKA_SASL_USERNAME/,
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'PLAIN', KAFKA_SASL_USERNAME: 'svc' },
+    /needs a password: KAFKA_SASL_PASSWORD_FILE/,
+  );
+  refused(
+    {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'PLAIN',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'a',
+      KAFKA_SASL_PASSWORD_FILE: passwordFile,
+    },
+    /not both/,
+  );
+  const missing = path.join(dir, 'nope');
+  refused(
+    {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'PLAIN',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD_FILE: missing,
+    },
+    new RegExp(`KAFKA_SASL_PASSWORD_FILE=${missing} cannot be read \\(ENOENT\\)`),
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERT_FILE: certFile },
+    /needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE/,
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_KEY_PASSWORD_FILE: passwordFile },
+    /without KAFKA_SSL_KEY_FILE/,
+  );
+});
