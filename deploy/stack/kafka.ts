@@ -1,5 +1,6 @@
 /**
- * Kafka 3.9.1, one KRaft node (broker + controller) on 127.0.0.1:9092, controller on the next port. Jars come
+ * Kafka 3.9.1, one KRaft node (broker + controller) on 127.0.0.1:9092, controller on the next port, and two
+ * secured listeners for the TLS/SASL client paths (SASL_SSL on 9094, mutual TLS on 9095). Jars come
  * from Maven Central through deploy/stack/kafka/pom.xml into a per-user cache shared by every checkout.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,10 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
+import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
 import { STACK_ASSETS } from './paths.js';
 import { errorText, hostPortOfBroker, withTimeout, externalReason } from './probe.js';
 import { requireDiskSpace, requireProgram } from './prereqs.js';
 import { spawnDetached } from './process.js';
+import { ensureLocalKafkaTls, LOCAL_SASL_USER, type LocalKafkaTls } from './kafka-tls.js';
 import { StackError } from './service.js';
 import type { Health, ServiceContext, StackService } from './service.js';
 
@@ -30,9 +33,13 @@ export function newClusterId(): string {
 }
 
 export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): Promise<Health> {
+  // The same TLS/SASL settings as every other client, so a secured external broker is probed as it is used.
+  const { ssl, sasl } = loadKafkaSecurity();
   const kafka = new Kafka({
     clientId: 'sluice-stack-probe',
     brokers: [...brokers],
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 3000,
@@ -53,17 +60,40 @@ export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): 
   }
 }
 
-function serverProperties(port: number, dataDir: string): string {
+/** The secured listeners sit after the controller: SASL_SSL on port + 2, mutual-TLS SSL on port + 3. */
+export const saslSslPort = (port: number) => port + 2;
+export const mutualTlsPort = (port: number) => port + 3;
+
+function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls): string {
   const controllerPort = port + 1;
+  const saslPassword = fs.readFileSync(tls.saslPasswordFile, 'utf8').trim();
+  const listeners = [
+    `PLAINTEXT://127.0.0.1:${port}`,
+    `SASL_SSL://127.0.0.1:${saslSslPort(port)}`,
+    `SSL://127.0.0.1:${mutualTlsPort(port)}`,
+  ];
   return [
     '# Written by `sluice stack up`; regenerated on every start.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${listeners.join(',')},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=${listeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+    // Secured listeners, so the client's TLS and SASL paths are tested against a real broker: PLAIN and
+    // SCRAM (its credentials live in the cluster metadata; see test/support/kafka-security.ts) over TLS,
+    // and certificate-only mutual TLS.
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USER}="${saslPassword}";`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${tls.brokerKeystoreFile}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${tls.caFile}`,
+    'listener.name.ssl.ssl.client.auth=required',
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -79,7 +109,7 @@ function serverProperties(port: number, dataDir: string): string {
 }
 
 /** Fills the jar cache once; a partial download never looks complete (copied to a temp dir, then renamed). */
-function ensureLibs(cacheDir: string, progress: (m: string) => void): string {
+export function ensureKafkaLibs(cacheDir: string, progress: (m: string) => void): string {
   const home = path.join(cacheDir, `kafka-${KAFKA_VERSION}`);
   const libs = path.join(home, 'libs');
   if (fs.existsSync(path.join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return libs;
@@ -133,11 +163,14 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
     async start(progress) {
       requireProgram('java', 'install a JDK 17+: apt-get install -y openjdk-17-jre-headless');
       requireDiskSpace(paths.stateDir);
-      const libs = ensureLibs(paths.cacheDir, progress);
+      const libs = ensureKafkaLibs(paths.cacheDir, progress);
       const dataDir = path.join(home, 'data');
       fs.mkdirSync(dataDir, { recursive: true });
+      const tls = ensureLocalKafkaTls(home, progress);
       const props = path.join(home, 'server.properties');
-      fs.writeFileSync(props, serverProperties(port, dataDir));
+      // It holds the local SASL password.
+      fs.writeFileSync(props, serverProperties(port, dataDir, tls), { mode: 0o600 });
+      fs.chmodSync(props, 0o600);
       const log4j = path.join(STACK_ASSETS, 'kafka', 'log4j.properties');
       const classpath = `${libs}/*`;
       if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {

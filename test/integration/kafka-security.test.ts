@@ -1,0 +1,150 @@
+/**
+ * Sluice on a secured Kafka: the stack broker's SASL_SSL and mutual-TLS listeners, configured the way an
+ * operator would (KAFKA_SECURITY_PROTOCOL and companions, read by loadKafkaSecurity). A whole topology
+ * worker (consumer group, transactional checkpoints, admin, sink) runs over SCRAM-SHA-512 on TLS; PLAIN
+ * and mutual TLS carry a round trip; a wrong password, a missing client certificate and an untrusted
+ * broker certificate are each refused with their cause.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Kafka } from 'kafkajs';
+import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
+import { createKafka } from '../../connectors/kafka/client.js';
+import { jsonValue, kafkaSink } from '../../connectors/kafka/kafka-sink.js';
+import { decode } from '../../operators/decode.js';
+import { keyBy } from '../../operators/key-by.js';
+import { kafkaSource, topology } from '../../topologies/builder.js';
+import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import { jsonDecoder } from '../support/json-decoder.js';
+import {
+  createTopic,
+  deleteTopics,
+  endpoints,
+  produce,
+  readAll,
+  topologyTopics,
+  uniqueName,
+  waitForCommittedEnd,
+} from '../support/kafka.js';
+import {
+  ensureLocalScramUser,
+  mutualTlsBroker,
+  mutualTlsEnv,
+  noLocalSecuredBroker,
+  saslSslBroker,
+  saslSslEnv,
+} from '../support/kafka-security.js';
+
+/** A client of `broker` configured from `env` alone; failures are not retried, so refusals show at once. */
+function securedKafka(broker: string, env: NodeJS.ProcessEnv, retries = 8): Kafka {
+  return createKafka([broker], `sluice-security-test-${process.pid}`, {
+    security: loadKafkaSecurity(env),
+    retry: { retries, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+}
+
+/** The cluster as the client sees it, or the error that refused it. */
+async function describe_(kafka: Kafka): Promise<{ ports: number[] } | { error: Error }> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return { ports: cluster.brokers.map((b) => b.port) };
+  } catch (err) {
+    return { error: err as Error };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+interface Event {
+  id: number;
+  user: string;
+  ts: number;
+}
+
+describe('secured Kafka listeners', { skip: noLocalSecuredBroker }, () => {
+  before(() => ensureLocalScramUser());
+
+  it('runs a topology worker end to end over SCRAM-SHA-512 on TLS', { timeout: 120_000 }, async () => {
+    const kafka = securedKafka(saslSslBroker, saslSslEnv('SCRAM-SHA-512'));
+    const name = uniqueName('sec-scram');
+    const source = `${name}.in`;
+    const out = `${name}.out`;
+    await createTopic(kafka, source, 2);
+    const now = Date.now();
+    const events = Array.from({ length: 2000 }, (_, i) => ({
+      key: `u${i % 13}`,
+      value: JSON.stringify({ id: i, user: `u${i % 13}`, ts: now - 1000 + (i % 50) }),
+    }));
+    await produce(kafka, source, events);
+    const t = topology(name)
+      .from(kafkaSource(source))
+      .pipe(
+        decode(jsonDecoder<Event>(), { eventTime: (e) => e.ts }),
+        keyBy((e) => e.user),
+      )
+      .to(kafkaSink({ topic: out, serialize: jsonValue }));
+    const worker = new TopologyWorker(t, { instanceId: 'w1', kafka, endpoints, barrierIntervalMs: 200 });
+    await worker.start();
+    try {
+      await waitForCommittedEnd(kafka, name, source, 60_000);
+    } finally {
+      await worker.stop();
+    }
+    const ids = new Set((await readAll(kafka, out)).map((m) => (JSON.parse(String(m.value)) as Event).id));
+    assert.equal(ids.size, events.length, 'every event reached the sink through the secured listener');
+    await deleteTopics(kafka, [source, out, ...topologyTopics(name)]);
+  });
+
+  it('PLAIN over TLS and mutual TLS carry a round trip', { timeout: 60_000 }, async () => {
+    for (const [label, kafka] of [
+      ['PLAIN', securedKafka(saslSslBroker, saslSslEnv('PLAIN'))],
+      ['mutual TLS', securedKafka(mutualTlsBroker, mutualTlsEnv())],
+    ] as const) {
+      const topic = uniqueName('sec-roundtrip');
+      await createTopic(kafka, topic, 1);
+      await produce(kafka, topic, [{ key: 'k', value: label }]);
+      const read = await readAll(kafka, topic);
+      assert.deepEqual(
+        read.map((m) => String(m.value)),
+        [label],
+        `${label}: the record came back`,
+      );
+      await deleteTopics(kafka, [topic]);
+    }
+  });
+
+  it(
+    'refuses a wrong password, a missing client certificate and an untrusted broker',
+    { timeout: 60_000 },
+    async () => {
+      const wrongPassword = await describe_(
+        securedKafka(
+          saslSslBroker,
+          {
+            ...saslSslEnv('SCRAM-SHA-256'),
+            KAFKA_SASL_PASSWORD_FILE: undefined,
+            KAFKA_SASL_PASSWORD: 'not-the-password',
+          },
+          0,
+        ),
+      );
+      assert.ok('error' in wrongPassword, 'a wrong password is refused');
+      assert.match(wrongPassword.error.message, /SASL SCRAM SHA256 authentication failed/i);
+
+      const { KAFKA_SSL_CERT_FILE: _c, KAFKA_SSL_KEY_FILE: _k, ...withoutCert } = mutualTlsEnv();
+      const noCert = await describe_(securedKafka(mutualTlsBroker, withoutCert, 0));
+      assert.ok('error' in noCert, 'a client without a certificate is refused by the mutual-TLS listener');
+      assert.match(noCert.error.message, /certificate/i);
+
+      const { KAFKA_SSL_CA_FILE: _ca, ...untrusting } = saslSslEnv('PLAIN');
+      const untrusted = await describe_(securedKafka(saslSslBroker, untrusting, 0));
+      assert.ok('error' in untrusted, 'a broker certificate from an unknown CA is not trusted');
+      assert.match(
+        untrusted.error.message,
+        /unable to verify the first certificate|self.signed|unable to get local issuer/i,
+      );
+    },
+  );
+});

@@ -1,0 +1,45 @@
+/**
+ * The local stack broker's secured listeners (deploy/stack/kafka.ts) as a client would be configured for
+ * them: the environment an operator would set, so tests go through loadKafkaSecurity like a deployment.
+ */
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ensureKafkaLibs, mutualTlsPort, saslSslPort } from '../../deploy/stack/kafka.js';
+import { addScramCredentials, LOCAL_SASL_USER, localKafkaTls } from '../../deploy/stack/kafka-tls.js';
+import { stackPaths } from '../../deploy/stack/paths.js';
+import { hostPortOfBroker } from '../../deploy/stack/probe.js';
+import { endpoints } from './kafka.js';
+
+const paths = stackPaths();
+const { host, port } = hostPortOfBroker(endpoints.kafkaBrokers[0] as string);
+export const localTls = localKafkaTls(path.join(paths.stateDir, 'kafka'));
+export const saslSslBroker = `${host}:${saslSslPort(port)}`;
+export const mutualTlsBroker = `${host}:${mutualTlsPort(port)}`;
+/** Why these tests cannot run here, if they cannot: the secured listeners exist only on the stack's broker. */
+export const noLocalSecuredBroker = endpoints.external.kafka
+  ? 'KAFKA_BROKERS names an external broker; the secured listeners belong to the stack broker'
+  : undefined;
+
+export function saslSslEnv(mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'): NodeJS.ProcessEnv {
+  return {
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: LOCAL_SASL_USER,
+    KAFKA_SASL_PASSWORD_FILE: localTls.saslPasswordFile,
+    KAFKA_SSL_CA_FILE: localTls.caFile,
+  };
+}
+
+export const mutualTlsEnv = (): NodeJS.ProcessEnv => ({
+  KAFKA_SECURITY_PROTOCOL: 'SSL',
+  KAFKA_SSL_CA_FILE: localTls.caFile,
+  KAFKA_SSL_CERT_FILE: localTls.clientCertFile,
+  KAFKA_SSL_KEY_FILE: localTls.clientKeyFile,
+});
+
+/** SCRAM users live in the cluster metadata; registering the stack's user again is harmless. */
+export function ensureLocalScramUser(): void {
+  const password = readFileSync(localTls.saslPasswordFile, 'utf8').trim();
+  const libs = ensureKafkaLibs(paths.cacheDir, () => undefined);
+  addScramCredentials(libs, endpoints.kafkaBrokers[0] as string, LOCAL_SASL_USER, password);
+}
