@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
 import { shippedTopologies } from '../../topologies/catalog.js';
 
 const DIR = path.resolve('deploy/k8s');
@@ -88,13 +89,46 @@ test('no token, password or secret is an inline value; secrets are mounted files
     }
   }
   for (const d of ofKind('ConfigMap')) {
-    for (const key of Object.keys(d.data ?? {})) assert.doesNotMatch(key, /TOKEN|SECRET|PASSWORD/);
+    for (const key of Object.keys(d.data ?? {})) {
+      if (!key.endsWith('_FILE')) assert.doesNotMatch(key, /TOKEN|SECRET|PASSWORD/);
+    }
   }
   const secretVolumes = docs.flatMap((d) =>
     (d.spec?.template?.spec?.volumes ?? []).filter((v: { secret?: unknown }) => v.secret),
   );
   assert.deepEqual(secretVolumes.map((v: { secret: { secretName: string } }) => v.secret.secretName).sort(), [
+    ...Array(7).fill('sluice-kafka-client'),
     'sluice-tokens',
     'sluice-webhook',
   ]);
+});
+
+test('every pod reaches Kafka with the credentials the ConfigMap names, from the mounted Secret', () => {
+  const config = ofKind('ConfigMap').find((c) => c.metadata.name === 'sluice-config')!.data!;
+  const security = loadKafkaSecurity({
+    ...config,
+    // The Secret's files exist only in a pod; the settings around them are checked here.
+    KAFKA_SASL_PASSWORD_FILE: undefined,
+    KAFKA_SSL_CA_FILE: undefined,
+    KAFKA_SASL_PASSWORD: 'stands-for-the-file',
+  });
+  assert.equal(security.protocol, 'SASL_SSL', 'TLS and SASL on by default');
+  const files = [config.KAFKA_SASL_PASSWORD_FILE, config.KAFKA_SSL_CA_FILE];
+  const pods = docs.filter((d) => d.spec?.template?.spec?.containers);
+  assert.equal(pods.length, 7);
+  for (const pod of pods) {
+    const spec = pod.spec.template.spec;
+    const volume = spec.volumes.find(
+      (v: { secret?: { secretName: string } }) => v.secret?.secretName === 'sluice-kafka-client',
+    );
+    assert.ok(volume, `${pod.metadata.name}: mounts the Kafka client Secret`);
+    const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    for (const file of files) {
+      assert.equal(
+        path.dirname(file!),
+        mount.mountPath,
+        `${pod.metadata.name}: ${file} is in the mounted Secret`,
+      );
+    }
+  }
 });
