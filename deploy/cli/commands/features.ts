@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { createClickHouseClient } from '../../../connectors/clickhouse/clickhouse-client.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
-import { FeatureViewError } from '../../../connectors/feature-sinks/index.js';
+import { FeatureViewError, featureTableName } from '../../../connectors/feature-sinks/index.js';
+import { DEFAULT_KEY_PREFIX, featureKey } from '../../../connectors/redis/index.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { describeView, type FeatureViewDescriptor } from '../../../topologies/features/feature-view.js';
 import { setUpFeatureStore } from '../../../topologies/features/feature-store-setup.js';
@@ -58,6 +59,9 @@ function describeLines(d: FeatureViewDescriptor, reg?: RegisteredView): string[]
     `owner:        ${d.owner}`,
     `tags:         ${d.tags.join(', ') || '-'}`,
     `description:  ${d.description}`,
+    // Where to find the rows: analysts query the offline table, applications the online key.
+    `offline:      ClickHouse table ${featureTableName(d)} (query with FINAL: README, Querying in ClickHouse)`,
+    `online:       Redis hash ${featureKey(DEFAULT_KEY_PREFIX, d.name, `<${d.entity}>`)}`,
     ...(reg
       ? [`registered:   ${new Date(reg.registeredAt).toISOString()}`]
       : ['registered:   no (run `sluice features register`)']),
