@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { createClickHouseClient, type ClickHouseClient } from '../../connectors/clickhouse/index.js';
 import type { Prediction } from '../../connectors/experiments/prediction.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
-import type { DriftMetricRecord, RetrainRequestRecord } from '../../schemas/index.js';
+import type { AlertRecord, DriftMetricRecord, RetrainRequestRecord } from '../../schemas/index.js';
 import { clickHouseDriftSource } from '../../services/control/clickhouse-drift-source.js';
 import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
 import { predictAll, trainLogisticRegression } from '../../services/trainer/logistic-regression.js';
@@ -56,6 +56,7 @@ const topics = {
   retrain: `${id}.retrain`,
   replayMetrics: `${id}.replay-metrics`,
   replayRetrain: `${id}.replay-retrain`,
+  alerts: `${id}.alerts`,
 };
 const workers: TopologyWorker[] = [];
 let clickhouse: ClickHouseClient | undefined;
@@ -162,6 +163,7 @@ test(
         samplesPartitions: 1,
         metricsTopic: metrics,
         retrainTopic: retrain,
+        alertsTopic: topics.alerts,
         window: '1m',
         outOfOrderness: '1s',
         clickhouse: clickhouse!,
@@ -238,6 +240,21 @@ test(
     assert.deepEqual([...named].sort(), [...SHIFTED].sort());
     for (const b of request.breaches) assert.ok(b.value > b.threshold && b.threshold === 0.2);
 
+    // On-call hears of it: one DRIFT alert, named after the request, for the webhook dispatcher.
+    const alertsOf = async () =>
+      (await readAll(kafka, topics.alerts)).map((m) => JSON.parse(String(m.value)) as AlertRecord);
+    const alerts = await alertsOf();
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    const alert = alerts[0]!;
+    assert.equal(alert.alertId, `alert-${request.requestId}`);
+    assert.equal(alert.kind, 'DRIFT');
+    assert.equal(alert.severity, 'WARNING');
+    assert.equal(alert.dedupKey, `drift:${model}@2`);
+    assert.equal(alert.model, model);
+    assert.equal(alert.modelVersion, '2');
+    assert.equal(alert.labels.requestId, request.requestId);
+    assert.ok(alert.message.startsWith(request.reason), alert.message);
+
     // The control page's view of the same windows, through the drift source.
     const series = await clickHouseDriftSource(clickhouse).series({
       model,
@@ -296,6 +313,11 @@ test(
       (m) => JSON.parse(String(m.value)) as RetrainRequestRecord,
     );
     assert.deepEqual(replayed, requests);
+    // ...and raises the same alert again, id included, which the receivers deduplicate on (only the
+    // topology label differs: this replay runs under another name).
+    const again = await alertsOf();
+    assert.equal(again.length, 2);
+    assert.deepEqual({ ...again[1]!, labels: { ...again[1]!.labels, topology: id } }, alert);
   },
 );
 

@@ -20,7 +20,7 @@ import {
 } from '../../connectors/clickhouse-tables/predictions.js';
 import type { Prediction } from '../../connectors/experiments/prediction.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
-import type { RetrainRequestRecord } from '../../schemas/index.js';
+import type { AlertRecord, RetrainRequestRecord } from '../../schemas/index.js';
 import { buildReferenceModel, datasetHash } from '../../services/trainer/build-reference-model.js';
 import {
   startRetrainService,
@@ -45,7 +45,14 @@ import {
 const kafka = testKafka();
 const id = uniqueName('retrain');
 const model = `${id}-model`;
-const topics = { requests: `${id}.requests`, dlq: `${id}.requests.dlq`, lifecycle: `${id}.lifecycle` };
+const topics = {
+  requests: `${id}.requests`,
+  dlq: `${id}.requests.dlq`,
+  lifecycle: `${id}.lifecycle`,
+  alerts: `${id}.alerts`,
+};
+const alertsRaised = async () =>
+  (await readAll(kafka, topics.alerts)).map((m) => JSON.parse(String(m.value)) as AlertRecord);
 const groupId = `${id}-trainer`;
 const dir = mkdtempSync(path.join(os.tmpdir(), `${id}-`));
 const ROWS = 1500;
@@ -179,6 +186,7 @@ before(async () => {
     clickhouse,
     announce,
     topic: topics.requests,
+    alertsTopic: topics.alerts,
     groupId,
     logger: pino({ level: 'silent' }),
     retry: { minTimeoutMs: 50, maxTimeoutMs: 500 },
@@ -251,6 +259,24 @@ test(
     assert.equal(registered.toStage, 'SHADOW');
     assert.equal(registered.sha256, v2.sha256);
 
+    // On-call hears of each: two refusals (WARNING) and the new shadow (INFO, with its AUC to judge by).
+    const alerts = await alertsRaised();
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity, a.labels.code ?? a.labels.requestId]),
+      [
+        ['RETRAIN', 'WARNING', 'NOT_JSON'],
+        ['RETRAIN', 'WARNING', 'TOO_FEW_ROWS'],
+        ['RETRAIN', 'INFO', good.requestId],
+      ],
+    );
+    assert.equal(alerts[1]!.alertId, `alert-refused-${tooFew.requestId}`);
+    assert.match(alerts[1]!.message, /only 0 usable labelled/);
+    assert.equal(alerts[0]!.model, null, 'an unreadable request names no model');
+    const trained = alerts[2]!;
+    assert.equal(trained.alertId, `alert-trained-${good.requestId}`);
+    assert.equal(trained.modelVersion, '2');
+    assert.match(trained.message, new RegExp(`holdout AUC ${v2.trainingMetrics.holdoutAuc!.toFixed(3)}`));
+
     await waitForAllCommitted();
   },
 );
@@ -267,5 +293,9 @@ test('the same request delivered again creates no new version', { timeout: 120_0
   // The redelivery re-announces v2 (repairs a lost lifecycle event; harmless to listeners).
   const events = (await readAll(kafka, topics.lifecycle)).map((m) => parseLifecycleEvent(m.value));
   assert.equal(events.filter((e) => e?.modelVersion === '2' && e.fromStage === 'REGISTERED').length, 2);
+  // ...and raises the trained alert again under the same id, which receivers deduplicate on.
+  const alerts = await alertsRaised();
+  assert.equal(alerts.length, 4);
+  assert.deepEqual(alerts[3], alerts[2]);
   await waitForAllCommitted();
 });

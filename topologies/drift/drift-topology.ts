@@ -6,6 +6,7 @@
  *   <name>:          <name>.samples -> tumbling event-time windows of bin counts per model@version
  *                    -> PSI + missing rate per feature (and the score) -> drift-metrics topic
  *                    + ClickHouse sluice.drift_metrics; breach -> retrain-requests topic
+ *                    + a DRIFT alert on sluice.alerts (webhooks to on-call)
  *
  * Two topologies because predictions are keyed by entity: a model version's predictions are spread over
  * every partition, and windows are per partition. Re-keying through an internal topic (a repartition, as
@@ -18,9 +19,11 @@ import type { Sink } from '../../connectors/sink.js';
 import type { RecordDecoder } from '../../operators/decode.js';
 import { decode } from '../../operators/decode.js';
 import { tumbling, window, type Duration } from '../../operators/windows/index.js';
-import type { DriftMetricRecord, RetrainRequestRecord } from '../../schemas/index.js';
+import type { AlertRecord, DriftMetricRecord, RetrainRequestRecord } from '../../schemas/index.js';
 import { kafkaSource, topology, TopologyError, type Topology } from '../builder.js';
+import { ALERTS_TOPIC } from '../scoring/alerts.js';
 import { PREDICTIONS_TOPIC } from '../scoring/prediction-serde.js';
+import { driftAlert } from './drift-alert.js';
 import { driftSampleDecoder, serializeDriftSample } from './drift-sample.js';
 import { resolveDriftPolicy, type DriftPolicy, type DriftPolicyOptions } from './drift-policy.js';
 import { driftMetricsClickHouseSink } from './drift-table.js';
@@ -62,6 +65,8 @@ export interface DriftTopologyOptions {
   readonly serializeMetric?: (metric: DriftMetricRecord) => Buffer | Promise<Buffer>;
   readonly serializeRequest?: (request: RetrainRequestRecord) => Buffer | Promise<Buffer>;
   readonly onRequest?: (request: RetrainRequestRecord) => void;
+  /** Where each retrain request also raises a DRIFT alert for on-call; default sluice.alerts; false: none. */
+  readonly alertsTopic?: string | false;
 }
 
 export interface DriftTopologies {
@@ -122,6 +127,20 @@ export function driftTopologies(o: DriftTopologyOptions): DriftTopologies {
       (v: DriftOutput) => (v.kind === 'retrain' ? v.request : null),
     ),
   ];
+  if (o.alertsTopic !== false) {
+    sinks.push(
+      routedSink(
+        kafkaSink<AlertRecord>({
+          topic: o.alertsTopic ?? ALERTS_TOPIC,
+          // One partition, as the scoring topology creates it: alerts reach on-call in the order raised.
+          numPartitions: 1,
+          key: (r) => r.value.dedupKey,
+          serialize: (r) => json(r.value),
+        }),
+        (v: DriftOutput) => (v.kind === 'retrain' ? driftAlert(v.request, name) : null),
+      ),
+    );
+  }
   if (o.clickhouse !== false) {
     sinks.push(
       routedSink(

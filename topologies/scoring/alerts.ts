@@ -9,15 +9,24 @@ export interface AlertSink {
   send(alert: Omit<AlertRecord, 'alertId' | 'ts'>): Promise<AlertRecord>;
 }
 
+/** Produces a complete alert (its id chosen by the caller: derive it from the cause to make resends dedupe). */
+export async function publishAlert(
+  producer: Pick<Producer, 'send'>,
+  record: AlertRecord,
+  topic = ALERTS_TOPIC,
+): Promise<void> {
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [{ key: record.dedupKey, value: JSON.stringify(record) }],
+  });
+}
+
 export function kafkaAlertSink(producer: Pick<Producer, 'send'>, topic = ALERTS_TOPIC): AlertSink {
   return {
     async send(alert) {
       const record: AlertRecord = { ...alert, alertId: randomUUID(), ts: Date.now() };
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: [{ key: record.dedupKey, value: JSON.stringify(record) }],
-      });
+      await publishAlert(producer, record, topic);
       return record;
     },
   };

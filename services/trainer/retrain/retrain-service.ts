@@ -30,11 +30,14 @@ import type {
 import type { ModelMetadata } from '../../../connectors/model-registry/model-metadata.js';
 import { InvalidModelMetadataError } from '../../../connectors/model-registry/model-metadata.js';
 import { ModelRegistryError } from '../../../connectors/model-registry/registry-errors.js';
+import type { AlertRecord, RetrainRequestRecord } from '../../../schemas/index.js';
 import type { DeadLetterReason, RawRecord } from '../../../schemas/stream.js';
 import { RETRAIN_REQUESTS_TOPIC } from '../../../topologies/drift/drift-topology.js';
+import { ALERTS_TOPIC, publishAlert } from '../../../topologies/scoring/alerts.js';
 import type { RetrainDeps, RetrainOptions, RetrainResult } from './retrain-model.js';
 import { RetrainRefusedError, retrainModel } from './retrain-model.js';
 import { parseRetrainRequest, RetrainRequestError } from './retrain-request.js';
+import { refusedAlert, trainedAlert } from './retrain-alert.js';
 
 export const TRAINER_GROUP = 'sluice-trainer';
 export const TRAINER_NAME = 'sluice-trainer';
@@ -70,6 +73,8 @@ export interface RetrainServiceOptions {
   readonly maxUnexpectedAttempts?: number;
   /** Called after each handled message (tests, metrics). */
   readonly onHandled?: (handled: HandledRequest) => void;
+  /** Where trained versions and refused requests raise RETRAIN alerts; default sluice.alerts; false: none. */
+  readonly alertsTopic?: string | false;
 }
 
 export type HandledRequest =
@@ -140,7 +145,8 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   const maxUnexpected = options.maxUnexpectedAttempts ?? 3;
   const abort = new AbortController();
 
-  await ensureRetrainTopics(options.kafka, topic, dlqTopic);
+  const alertsTopic = options.alertsTopic === false ? undefined : (options.alertsTopic ?? ALERTS_TOPIC);
+  await ensureRetrainTopics(options.kafka, topic, dlqTopic, alertsTopic);
   const producer: Producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const consumer: Consumer = options.kafka.consumer({
@@ -184,6 +190,12 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     );
   };
 
+  // Before the offset commit, like the dead letter: a crash in between resends the same alert id.
+  const raiseAlert = async (alert: AlertRecord, heartbeat: () => Promise<void>) => {
+    if (alertsTopic === undefined) return;
+    await withRetry(`alert ${alert.alertId}`, () => publishAlert(producer, alert, alertsTopic), heartbeat);
+  };
+
   const handle = async ({ partition, message, heartbeat, pause }: EachMessagePayload) => {
     if (abort.signal.aborted) {
       pause(); // not handled: stays uncommitted and is redelivered to the next member
@@ -192,8 +204,12 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     const raw = rawRecord(topic, partition, message);
     const at = { partition, offset: message.offset };
     let handled: HandledRequest;
+    // Known once parsed: a refused request's alert names it.
+    let parsed: RetrainRequestRecord | undefined;
     try {
       const request = parseRetrainRequest(message.value); // a RetrainRequestError is dead-lettered below
+      parsed = request;
+      const requestId = request.requestId;
       const rlog = log.child({ ...at, requestId: request.requestId, model: request.model });
       rlog.info({ trigger: request.trigger, basedOn: request.modelVersion }, 'retrain request received');
       const result = await withRetry(
@@ -216,6 +232,9 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       } else {
         rlog.info({ version: result.version }, 'request already answered; no new version');
       }
+      const basedOn =
+        result.outcome === 'trained' ? result.basedOn : (result.metadata.trainedFor?.basedOn ?? '?');
+      await raiseAlert(trainedAlert(requestId, result.metadata, basedOn), heartbeat);
       handled = { kind: 'retrained', offset: message.offset, result };
     } catch (err) {
       if (abort.signal.aborted) {
@@ -225,6 +244,10 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       }
       const reason = reasonOf(err);
       await deadLetter(raw, reason, heartbeat);
+      await raiseAlert(
+        refusedAlert(parsed?.requestId ?? null, parsed?.model ?? null, reason, raw.source, dlqTopic),
+        heartbeat,
+      );
       handled = { kind: 'dead_letter', offset: message.offset, reason };
     }
     // Only now is the request done (a version registered, or its dead letter acknowledged).
@@ -255,13 +278,19 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
  * Dead letters are partitioned by key, not pinned to their source partition, so requests added to a grown
  * topic can always be dead-lettered; the DLQ starts with as many partitions only to spread them alike.
  */
-async function ensureRetrainTopics(kafka: Kafka, topic: string, dlqTopic: string): Promise<void> {
+async function ensureRetrainTopics(
+  kafka: Kafka,
+  topic: string,
+  dlqTopic: string,
+  alertsTopic: string | undefined,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
     const partitions = (await partitionCount(admin, topic)) ?? 1;
     await ensureTopics(admin, [{ topic: dlqTopic, numPartitions: partitions }]);
+    if (alertsTopic) await ensureTopics(admin, [{ topic: alertsTopic, numPartitions: 1 }]);
   } finally {
     await admin.disconnect();
   }
