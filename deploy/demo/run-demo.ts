@@ -23,7 +23,14 @@ import {
   createRegistryClient,
   registryAuthFromEnv,
 } from '../../connectors/schema-registry/index.js';
-import { TxnEvent, TxnLabel, type RetrainRequestRecord, type TxnEventRecord } from '../../schemas/index.js';
+import {
+  TxnEvent,
+  TxnLabel,
+  type AlertRecord,
+  type RetrainRequestRecord,
+  type TxnEventRecord,
+} from '../../schemas/index.js';
+import { ALERTS_TOPIC } from '../../topologies/scoring/alerts.js';
 import { experimentReport } from '../../services/experiments-report/experiment-report.js';
 import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
 import { retrainModel } from '../../services/trainer/retrain/retrain-model.js';
@@ -158,6 +165,15 @@ async function printDrift(
   console.log(`  retrain requests (${retrainTopic}): ${requests.length}`);
   for (const r of requests)
     console.log(`    ${r.requestId.slice(0, 12)} fraud@${r.modelVersion}: ${r.reason}`);
+  const alerts: AlertRecord[] = [];
+  await readToEnd(kafka, ALERTS_TOPIC, (_p, m) => {
+    const a = JSON.parse(String(m.value)) as AlertRecord;
+    if (a.modelVersion?.startsWith(`${runId}-`)) alerts.push(a);
+  });
+  console.log(
+    `  alerts for on-call (${ALERTS_TOPIC}, delivered signed by \`sluice alerts run\`): ${alerts.length}`,
+  );
+  for (const a of alerts) console.log(`    ${a.severity} ${a.kind}: ${a.title}`);
   return requests;
 }
 
