@@ -21,6 +21,7 @@ import { registerFeaturesCommands } from './commands/features.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
+import { registerStatusCommands } from './commands/status.js';
 import { registerTopicsCommands } from './commands/topics.js';
 import { registerTrainerCommands } from './commands/trainer.js';
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerFeaturesCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
+  registerStatusCommands(program);
   registerDeployCommands(program);
   registerDlqCommands(program);
   registerModelsCommands(program);

@@ -1,0 +1,99 @@
+/**
+ * `sluice status` against the real broker: a topology's group with no worker shows its committed lag per
+ * partition (and the partitions it never committed), a running member turns the group Stable, and a name
+ * that is neither shipped nor given a source is refused with the fix.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { Consumer } from 'kafkajs';
+import { REPO_ROOT } from '../../deploy/stack/paths.js';
+import { createTopic, deleteTopics, produce, testKafka, uniqueName, withAdmin } from '../support/kafka.js';
+
+const kafka = testKafka();
+const name = uniqueName('cli-status');
+const source = `${name}.in`;
+let consumer: Consumer | undefined;
+
+interface Status {
+  topology: string;
+  state: string;
+  members: { clientId: string }[];
+  lag: { total: number; partitions: { partition: number; committed: string | null; lag: number }[] } | null;
+}
+
+function sluice(...args: string[]) {
+  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+function status(): Status {
+  const run = sluice('status', name, '--source', source, '--json');
+  assert.equal(run.status, 0, run.stderr);
+  const [only] = JSON.parse(run.stdout) as Status[];
+  return only!;
+}
+
+test(
+  'status shows the group, its workers and its lag per source partition',
+  { timeout: 120_000 },
+  async () => {
+    await createTopic(kafka, source, 3);
+    await produce(
+      kafka,
+      source,
+      Array.from({ length: 30 }, (_, i) => ({ partition: i % 3, key: `k${i}`, value: String(i) })),
+    );
+    // The group committed 4 of partition 0's 10 records and all of partition 1's; never partition 2.
+    await withAdmin(kafka, (admin) =>
+      admin.setOffsets({
+        groupId: name,
+        topic: source,
+        partitions: [
+          { partition: 0, offset: '4' },
+          { partition: 1, offset: '10' },
+        ],
+      }),
+    );
+
+    const idle = status();
+    assert.equal(idle.topology, name);
+    assert.equal(idle.state, 'Empty');
+    assert.deepEqual(idle.members, []);
+    assert.deepEqual(
+      idle.lag?.partitions.map((p) => [p.partition, p.committed, p.lag]),
+      [
+        [0, '4', 6],
+        [1, '10', 0],
+        [2, null, 10],
+      ],
+    );
+    assert.equal(idle.lag?.total, 16);
+
+    consumer = kafka.consumer({ groupId: name });
+    await consumer.connect();
+    await consumer.subscribe({ topic: source });
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((r) => (joined = r));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    // Nothing committed by this member: only the group's state and members are checked from here on.
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await hasJoined;
+    const running = status();
+    assert.equal(running.state, 'Stable');
+    assert.equal(running.members.length, 1);
+
+    const refused = sluice('status', 'no-such-topology');
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /not a shipped topology .*--source <topic>/);
+  },
+);
+
+after(async () => {
+  await consumer?.disconnect();
+  await deleteTopics(kafka, [source]);
+  await withAdmin(kafka, (admin) => admin.deleteGroups([name])).catch(() => undefined);
+});
