@@ -206,6 +206,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     let handled: HandledRequest;
     // Known once parsed: a refused request's alert names it.
     let parsed: RetrainRequestRecord | undefined;
+    let alert: AlertRecord;
     try {
       const request = parseRetrainRequest(message.value); // a RetrainRequestError is dead-lettered below
       parsed = request;
@@ -234,7 +235,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       }
       const basedOn =
         result.outcome === 'trained' ? result.basedOn : (result.metadata.trainedFor?.basedOn ?? '?');
-      await raiseAlert(trainedAlert(requestId, result.metadata, basedOn), heartbeat);
+      alert = trainedAlert(requestId, result.metadata, basedOn);
       handled = { kind: 'retrained', offset: message.offset, result };
     } catch (err) {
       if (abort.signal.aborted) {
@@ -244,12 +245,12 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       }
       const reason = reasonOf(err);
       await deadLetter(raw, reason, heartbeat);
-      await raiseAlert(
-        refusedAlert(parsed?.requestId ?? null, parsed?.model ?? null, reason, raw.source, dlqTopic),
-        heartbeat,
-      );
+      alert = refusedAlert(parsed?.requestId ?? null, parsed?.model ?? null, reason, raw.source, dlqTopic);
       handled = { kind: 'dead_letter', offset: message.offset, reason };
     }
+    // Outside the try: an alert that cannot be sent must not turn a trained request into a dead letter.
+    // If it throws, the request stays uncommitted and its redelivery raises the same alert id again.
+    await raiseAlert(alert, heartbeat);
     // Only now is the request done (a version registered, or its dead letter acknowledged).
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
     options.onHandled?.(handled);
