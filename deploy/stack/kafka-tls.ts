@@ -42,7 +42,7 @@ function openssl(bin: string, args: readonly string[], cwd: string): void {
   if (run.status !== 0) {
     const why = `${run.stderr}`.trim().split('\n').pop() ?? `exit ${run.status}`;
     throw new StackError(
-      `openssl ${args[0]} failed (${why}); delete ${cwd} and run \`sluice stack up\` again`,
+      `openssl ${args[0]} failed (${why}); check that \`${bin} version\` works, then run \`sluice stack up\` again`,
     );
   }
 }
