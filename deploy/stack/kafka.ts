@@ -83,8 +83,8 @@ function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls): st
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
     // Secured listeners, so the client's TLS and SASL paths are tested against a real broker: PLAIN and
-    // SCRAM (its credentials live in the cluster metadata; see test/support/kafka-security.ts) over TLS,
-    // and certificate-only mutual TLS.
+    // SCRAM (its credentials live in the cluster metadata, added at format) over TLS, and certificate-only
+    // mutual TLS.
     'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USER}="${saslPassword}";`,
     'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
@@ -107,6 +107,12 @@ function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls): st
     '',
   ].join('\n');
 }
+
+const scramAtFormat = (password: string): string[] =>
+  ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+    '--add-scram',
+    `${m}=[name=${LOCAL_SASL_USER},iterations=8192,password=${password}]`,
+  ]);
 
 /** Fills the jar cache once; a partial download never looks complete (copied to a temp dir, then renamed). */
 export function ensureKafkaLibs(cacheDir: string, progress: (m: string) => void): string {
@@ -188,6 +194,8 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
             clusterId,
             '-c',
             props,
+            // SCRAM credentials live in the cluster metadata: a fresh cluster gets the local user's at once.
+            ...scramAtFormat(fs.readFileSync(tls.saslPasswordFile, 'utf8').trim()),
           ],
           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
         );

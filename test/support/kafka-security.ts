@@ -37,7 +37,10 @@ export const mutualTlsEnv = (): NodeJS.ProcessEnv => ({
   KAFKA_SSL_KEY_FILE: localTls.clientKeyFile,
 });
 
-/** SCRAM users live in the cluster metadata; registering the stack's user again is harmless. */
+/**
+ * SCRAM users live in the cluster metadata. `stack up` adds the local user when it formats a new cluster;
+ * a state directory formatted before that lacks it, so the tests register it again (harmless if present).
+ */
 export function ensureLocalScramUser(): void {
   const password = readFileSync(localTls.saslPasswordFile, 'utf8').trim();
   const libs = ensureKafkaLibs(paths.cacheDir, () => undefined);
