@@ -30,7 +30,7 @@ import {
   type RetrainRequestRecord,
   type TxnEventRecord,
 } from '../../schemas/index.js';
-import { ALERTS_TOPIC } from '../../topologies/scoring/alerts.js';
+import { alertsTopicFromEnv } from '../../topologies/scoring/alerts.js';
 import { experimentReport } from '../../services/experiments-report/experiment-report.js';
 import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
 import { retrainModel } from '../../services/trainer/retrain/retrain-model.js';
@@ -166,12 +166,13 @@ async function printDrift(
   for (const r of requests)
     console.log(`    ${r.requestId.slice(0, 12)} fraud@${r.modelVersion}: ${r.reason}`);
   const alerts: AlertRecord[] = [];
-  await readToEnd(kafka, ALERTS_TOPIC, (_p, m) => {
+  const alertsTopic = alertsTopicFromEnv();
+  await readToEnd(kafka, alertsTopic, (_p, m) => {
     const a = JSON.parse(String(m.value)) as AlertRecord;
     if (a.modelVersion?.startsWith(`${runId}-`)) alerts.push(a);
   });
   console.log(
-    `  alerts for on-call (${ALERTS_TOPIC}, delivered signed by \`sluice alerts run\`): ${alerts.length}`,
+    `  alerts for on-call (${alertsTopic}, delivered signed by \`sluice alerts run\`): ${alerts.length}`,
   );
   for (const a of alerts) console.log(`    ${a.severity} ${a.kind}: ${a.title}`);
   return requests;

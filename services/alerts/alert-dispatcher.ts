@@ -12,7 +12,7 @@ import { deadLetterTopic, writeDeadLetter } from '../../connectors/kafka/dead-le
 import { ensureTopics } from '../../connectors/kafka/topics.js';
 import { sharedMetric } from '../../connectors/metrics.js';
 import type { AlertRecord } from '../../schemas/index.js';
-import { ALERTS_TOPIC } from '../../topologies/scoring/alerts.js';
+import { alertsTopicFromEnv } from '../../topologies/scoring/alerts.js';
 import { AlertRecordError, parseAlert } from './alert-record.js';
 import { SEVERITIES, type WebhookConfig } from './webhook-config.js';
 import { deliverAlert, WebhookDeliveryError, type DeliveryOptions } from './webhook-delivery.js';
@@ -40,9 +40,12 @@ export class AlertDispatcher {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private readonly topic: string;
+  private joined = false;
+  /** Stopped, or crashed past kafkajs' own restarts: the process should be restarted. */
+  private down = false;
 
   constructor(private readonly o: AlertDispatcherOptions) {
-    this.topic = o.topic ?? ALERTS_TOPIC;
+    this.topic = o.topic ?? alertsTopicFromEnv();
   }
 
   async start(): Promise<void> {
@@ -57,6 +60,10 @@ export class AlertDispatcher {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.consumer = kafka.consumer({ groupId: this.o.groupId ?? 'sluice-alert-webhooks' });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.down = true;
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
@@ -69,7 +76,18 @@ export class AlertDispatcher {
     );
   }
 
+  /** Liveness: started and neither stopped nor crashed for good. */
+  get isAlive(): boolean {
+    return this.consumer !== undefined && !this.down;
+  }
+
+  /** Readiness: alive and a member of its consumer group. */
+  get isMember(): boolean {
+    return this.isAlive && this.joined;
+  }
+
   async stop(): Promise<void> {
+    this.down = true;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
   }

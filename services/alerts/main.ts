@@ -1,11 +1,14 @@
 /**
  * The alert webhook dispatcher as a process: `sluice alerts run`, or
  * `node --import tsx services/alerts/main.ts`. Configuration from the environment (webhook-config.ts);
- * KAFKA_BROKERS names the cluster. SIGTERM/SIGINT stop it after the alert in hand.
+ * KAFKA_BROKERS names the cluster; SLUICE_METRICS_PORT serves /metrics, /healthz and /readyz. SIGTERM/SIGINT
+ * stop it after the alert in hand.
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
+import { metricsPortFromEnv, startMetricsEndpoint } from '../../topologies/runtime/metrics-endpoint.js';
+import { alertsTopicFromEnv } from '../../topologies/scoring/alerts.js';
 import { AlertDispatcher } from './alert-dispatcher.js';
 import { loadWebhookConfig, WebhookConfigError } from './webhook-config.js';
 
@@ -14,10 +17,20 @@ export async function runAlertDispatcher(env: NodeJS.ProcessEnv = process.env): 
   const endpoints = loadEndpoints(env);
   const dispatcher = new AlertDispatcher({
     kafka: createKafka(endpoints.kafkaBrokers, 'sluice-alert-webhooks'),
+    topic: alertsTopicFromEnv(env),
     config,
     logger: rootLogger.child({ component: 'alert-webhooks' }),
   });
   await dispatcher.start();
+  const metricsPort = metricsPortFromEnv(env.SLUICE_METRICS_PORT);
+  if (metricsPort !== undefined) {
+    // Its delivery counters are how on-call learns that alerts stopped reaching them (rules.yaml).
+    const endpoint = await startMetricsEndpoint(
+      { alive: () => dispatcher.isAlive, ready: () => dispatcher.isMember },
+      metricsPort,
+    );
+    rootLogger.info({ port: endpoint.port }, 'serving /metrics, /healthz, /readyz');
+  }
   const stop = () =>
     void dispatcher.stop().then(
       () => process.exit(0),

@@ -132,3 +132,23 @@ test('every pod reaches Kafka with the credentials the ConfigMap names, from the
     }
   }
 });
+
+test('the alert dispatcher and the trainer serve metrics (their rules read them) with probes', () => {
+  const config = ofKind('ConfigMap').find((c) => c.metadata.name === 'sluice-config')!.data!;
+  for (const name of ['alert-webhooks', 'trainer']) {
+    const deployment = ofKind('Deployment').find((d) => d.metadata.name === name);
+    assert.ok(deployment, `a Deployment ${name}`);
+    const template = deployment.spec.template;
+    assert.equal(template.metadata.annotations?.['prometheus.io/scrape'], 'true', `${name}: scraped`);
+    const c = template.spec.containers[0];
+    const port = c.ports?.find((p: { name: string }) => p.name === 'metrics')?.containerPort;
+    assert.equal(
+      String(port),
+      config.SLUICE_METRICS_PORT,
+      `${name}: metrics port matches SLUICE_METRICS_PORT`,
+    );
+    assert.equal(String(template.metadata.annotations['prometheus.io/port']), config.SLUICE_METRICS_PORT);
+    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${name}: readiness`);
+    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${name}: liveness`);
+  }
+});

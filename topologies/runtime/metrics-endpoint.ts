@@ -1,5 +1,6 @@
 /**
- * What a worker process exposes for Prometheus and Kubernetes probes, on SLUICE_METRICS_PORT:
+ * What a worker process (and the alert dispatcher and the trainer) exposes for Prometheus and Kubernetes
+ * probes, on SLUICE_METRICS_PORT:
  * GET /metrics (prom-client's default registry, where every Sluice metric lives), GET /healthz (the process
  * is up and not stopping: liveness) and GET /readyz (the worker holds a group assignment: readiness).
  * Plain node:http, read-only, no request bodies: nothing here needs a framework or auth beyond the pod
@@ -8,6 +9,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
+import { ConfigError } from '../../connectors/config/endpoints.js';
+
+/** SLUICE_METRICS_PORT as a port, or undefined when unset (no endpoint); anything else fails fast. */
+export function metricsPortFromEnv(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`SLUICE_METRICS_PORT=${raw} is not a port; e.g. SLUICE_METRICS_PORT=9464`);
+  }
+  return port;
+}
 
 export interface WorkerProbe {
   /** False once the worker is stopping or failed. */

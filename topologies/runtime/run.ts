@@ -3,11 +3,11 @@
  * or a fatal error (exit 1, so the orchestrator restarts it and it resumes from its last checkpoint).
  */
 import os from 'node:os';
-import { ConfigError, loadEndpoints } from '../../connectors/config/endpoints.js';
+import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../connectors/kafka/client.js';
 import { registerCompressionCodecs } from '../../connectors/kafka/compression/index.js';
 import type { Topology } from '../builder.js';
-import { startMetricsEndpoint } from './metrics-endpoint.js';
+import { metricsPortFromEnv, startMetricsEndpoint } from './metrics-endpoint.js';
 import { TopologyWorker, type WorkerOptions } from './worker.js';
 
 export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>> & {
@@ -19,15 +19,6 @@ export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>> & {
    */
   readonly maxDecompressedBatchBytes?: number;
 };
-
-function metricsPortFromEnv(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`SLUICE_METRICS_PORT=${raw} is not a port; e.g. SLUICE_METRICS_PORT=9464`);
-  }
-  return port;
-}
 
 export async function runTopology(topology: Topology, options: RunOptions = {}): Promise<TopologyWorker> {
   const endpoints = loadEndpoints();

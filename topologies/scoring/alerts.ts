@@ -5,6 +5,13 @@ import type { AlertRecord } from '../../schemas/index.js';
 
 export const ALERTS_TOPIC = 'sluice.alerts';
 
+/**
+ * The alerts topic every producer of alerts and the webhook dispatcher agree on: SLUICE_ALERTS_TOPIC, else
+ * sluice.alerts. One variable for all of them, so a renamed topic cannot leave the dispatcher on the old one.
+ */
+export const alertsTopicFromEnv = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.SLUICE_ALERTS_TOPIC || ALERTS_TOPIC;
+
 export interface AlertSink {
   send(alert: Omit<AlertRecord, 'alertId' | 'ts'>): Promise<AlertRecord>;
 }

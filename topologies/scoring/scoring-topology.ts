@@ -34,7 +34,7 @@ import { score } from '../../operators/score/score-stage.js';
 import { VariantMonitor } from '../../operators/score/variant-monitor.js';
 import type { StreamRecord } from '../../schemas/stream.js';
 import { kafkaSource, topology, type Topology } from '../builder.js';
-import { ALERTS_TOPIC, kafkaAlertSink, type AlertSink } from './alerts.js';
+import { alertsTopicFromEnv, kafkaAlertSink, type AlertSink } from './alerts.js';
 import { jsonLineAudit, type AuditSink } from './audit.js';
 import { ExperimentWatcher, type ExperimentSource } from './experiment-watcher.js';
 import { GuardRails, type GuardAction, type GuardRailConfig } from './guard-rails.js';
@@ -112,7 +112,7 @@ export interface Scoring {
 export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promise<Scoring> {
   const logger = (o.logger ?? rootLogger).child({ component: 'scoring', experiment: o.experiment.name });
   const name = o.name ?? 'scoring';
-  const alertsTopic = o.alertsTopic ?? ALERTS_TOPIC;
+  const alertsTopic = o.alertsTopic ?? alertsTopicFromEnv();
   const admin = kafka.admin();
   await admin.connect();
   try {

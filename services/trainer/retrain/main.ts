@@ -5,7 +5,8 @@
  *
  * Environment: KAFKA_BROKERS; CLICKHOUSE_URL (else the embedded chdb store at SLUICE_CHDB_PATH, which only
  * one process may open); SLUICE_MODEL_DIR (the registry); optional SLUICE_RETRAIN_TOPIC,
- * SLUICE_TRAINER_MIN_ROWS, SLUICE_TRAINER_MAX_ROWS, SLUICE_TRAINER_WINDOW_DAYS.
+ * SLUICE_TRAINER_MIN_ROWS, SLUICE_TRAINER_MAX_ROWS, SLUICE_TRAINER_WINDOW_DAYS; SLUICE_METRICS_PORT serves
+ * /metrics, /healthz and /readyz.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,8 @@ import { migratePredictionTables } from '../../../connectors/clickhouse-tables/p
 import { ConfigError, loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka, rootLogger } from '../../../connectors/kafka/client.js';
 import { FileModelRegistry } from '../../../connectors/model-registry/file-model-registry.js';
+import { metricsPortFromEnv, startMetricsEndpoint } from '../../../topologies/runtime/metrics-endpoint.js';
+import { alertsTopicFromEnv } from '../../../topologies/scoring/alerts.js';
 import { lifecycleEventPublisher } from '../../../topologies/scoring/lifecycle-publisher.js';
 import type { RetrainOptions } from './retrain-model.js';
 import { startRetrainService, TRAINER_NAME } from './retrain-service.js';
@@ -68,12 +71,24 @@ export async function runTrainer(env: NodeJS.ProcessEnv = process.env, signal?: 
       announce,
       retrain: config.retrain,
       ...(config.topic ? { topic: config.topic } : {}),
+      alertsTopic: alertsTopicFromEnv(env),
     });
+    const metricsPort = metricsPortFromEnv(env.SLUICE_METRICS_PORT);
+    // Its request counters tell on-call when drift asks for models the trainer cannot make (rules.yaml).
+    const metrics =
+      metricsPort === undefined
+        ? undefined
+        : await startMetricsEndpoint(
+            { alive: () => service.isAlive, ready: () => service.isMember },
+            metricsPort,
+          );
+    if (metrics) log.info({ port: metrics.port }, 'serving /metrics, /healthz, /readyz');
     await new Promise<void>((resolve) => {
       if (stopSignal.aborted) resolve();
       stopSignal.addEventListener('abort', () => resolve(), { once: true });
     });
     log.info('trainer stopping');
+    await metrics?.close();
     await service.stop();
   } finally {
     await lifecycleProducer.disconnect().catch(() => undefined);

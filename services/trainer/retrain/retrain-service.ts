@@ -33,7 +33,7 @@ import { ModelRegistryError } from '../../../connectors/model-registry/registry-
 import type { AlertRecord, RetrainRequestRecord } from '../../../schemas/index.js';
 import type { DeadLetterReason, RawRecord } from '../../../schemas/stream.js';
 import { RETRAIN_REQUESTS_TOPIC } from '../../../topologies/drift/drift-topology.js';
-import { ALERTS_TOPIC, publishAlert } from '../../../topologies/scoring/alerts.js';
+import { alertsTopicFromEnv, publishAlert } from '../../../topologies/scoring/alerts.js';
 import type { RetrainDeps, RetrainOptions, RetrainResult } from './retrain-model.js';
 import { RetrainRefusedError, retrainModel } from './retrain-model.js';
 import { parseRetrainRequest, RetrainRequestError } from './retrain-request.js';
@@ -84,6 +84,10 @@ export type HandledRequest =
 export interface RetrainService {
   /** Resolves after the consumer has left the group; an in-flight retrain finishes or is abandoned uncommitted. */
   stop(): Promise<void>;
+  /** Liveness: neither stopped nor crashed past kafkajs' own restarts. */
+  readonly isAlive: boolean;
+  /** Readiness: alive and a member of its consumer group. */
+  readonly isMember: boolean;
 }
 
 type Classified = 'refused' | 'transient' | 'unexpected';
@@ -145,7 +149,8 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   const maxUnexpected = options.maxUnexpectedAttempts ?? 3;
   const abort = new AbortController();
 
-  const alertsTopic = options.alertsTopic === false ? undefined : (options.alertsTopic ?? ALERTS_TOPIC);
+  const alertsTopic =
+    options.alertsTopic === false ? undefined : (options.alertsTopic ?? alertsTopicFromEnv());
   await ensureRetrainTopics(options.kafka, topic, dlqTopic, alertsTopic);
   const producer: Producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -256,6 +261,12 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     options.onHandled?.(handled);
   };
 
+  let joined = false;
+  let crashed = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) crashed = true;
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachMessage: handle });
@@ -263,6 +274,12 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
 
   let stopped: Promise<void> | undefined;
   return {
+    get isAlive() {
+      return !crashed && !abort.signal.aborted;
+    },
+    get isMember() {
+      return joined && !crashed && !abort.signal.aborted;
+    },
     stop() {
       stopped ??= (async () => {
         abort.abort();
