@@ -1,8 +1,10 @@
 /**
- * Zstandard, read only (fzstd; Node 20's zlib has no zstd): Sluice consumes zstd batches that other
- * producers write but does not write them. Frames and blocks state their sizes, so walking their headers
- * bounds the output (and the window fzstd would allocate) before anything is decompressed.
+ * Zstandard (Node 20's zlib has none). Reading uses fzstd: frames and blocks state their sizes, so walking
+ * their headers bounds the output (and the window fzstd would allocate) before anything is decompressed.
+ * Writing uses libzstd compiled to WebAssembly (@bokuweb/zstd-wasm), which makes standard frames that the
+ * brokers (zstd-jni) and every other client read.
  */
+import { compress as zstdCompress, init as initZstdEncoder } from '@bokuweb/zstd-wasm';
 import { decompress } from 'fzstd';
 import { nextFrame } from './frames.js';
 import { DecompressedTooLargeError, type KafkaCodec } from './limits.js';
@@ -75,12 +77,18 @@ export function zstdExpansionBound(buffer: Buffer): { bound: number; window: num
   return { bound, window };
 }
 
+/** libzstd's default level, as the Java client's (compression.zstd.level = 3). */
+const ZSTD_LEVEL = 3;
+/** The WebAssembly module is instantiated once, on the first batch a process compresses. */
+let encoderReady: Promise<void> | undefined;
+
 export function zstdCodec(maxBytes: number): KafkaCodec {
   return {
-    compress: async () => {
-      throw new Error(
-        'Sluice reads zstd batches but does not write them (Node 20 has no zstd encoder): produce with gzip, lz4 or snappy',
-      );
+    async compress(encoder) {
+      encoderReady ??= initZstdEncoder();
+      await encoderReady;
+      const out = zstdCompress(encoder.buffer, ZSTD_LEVEL);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     },
     async decompress(buffer) {
       const { bound, window } = zstdExpansionBound(buffer);
