@@ -36,6 +36,8 @@ export interface AlertDispatcherOptions {
   readonly delivery?: Omit<DeliveryOptions, 'secrets' | 'onRetry'>;
 }
 
+export const ALERT_WEBHOOKS_GROUP = 'sluice-alert-webhooks';
+
 export class AlertDispatcher {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -59,7 +61,7 @@ export class AlertDispatcher {
     }
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.consumer = kafka.consumer({ groupId: this.o.groupId ?? 'sluice-alert-webhooks' });
+    this.consumer = kafka.consumer({ groupId: this.o.groupId ?? ALERT_WEBHOOKS_GROUP });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       if (!e.payload.restart) this.down = true;

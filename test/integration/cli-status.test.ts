@@ -86,6 +86,13 @@ test(
     assert.equal(running.state, 'Stable');
     assert.equal(running.members.length, 1);
 
+    // With no names: every shipped topology, then the two services that consume Kafka.
+    const all = sluice('status', '--json');
+    assert.equal(all.status, 0, all.stderr);
+    const listed = (JSON.parse(all.stdout) as Status[]).map((s) => s.topology);
+    assert.deepEqual(listed.slice(-2), ['alert webhooks', 'trainer']);
+    assert.ok(listed.includes('card-features') && listed.includes('scoring'));
+
     const refused = sluice('status', 'no-such-topology');
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /not a shipped topology .*--source <topic>/);

@@ -9,9 +9,14 @@ import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { kafkaLagReader } from '../../../services/control/kafka-lag.js';
 import type { PartitionLag } from '../../../services/control/sources.js';
+import { ALERT_WEBHOOKS_GROUP } from '../../../services/alerts/alert-dispatcher.js';
+import { TRAINER_GROUP } from '../../../services/trainer/retrain/retrain-service.js';
 import { shippedTopologies } from '../../../topologies/catalog.js';
+import { RETRAIN_REQUESTS_TOPIC } from '../../../topologies/drift/drift-topology.js';
+import { alertsTopicFromEnv } from '../../../topologies/scoring/alerts.js';
 
 interface TopologyStatus {
+  /** A topology, or one of the services that consume Kafka (the alert dispatcher, the trainer). */
   readonly topology: string;
   readonly source: string;
   /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty (no worker), Dead. */
@@ -21,14 +26,19 @@ interface TopologyStatus {
   readonly error?: string;
 }
 
-async function statusOf(admin: Admin, topology: string, source: string): Promise<TopologyStatus> {
+async function statusOf(
+  admin: Admin,
+  topology: string,
+  source: string,
   // A topology's consumer group is named after it (topologies/runtime/worker.ts).
-  const { groups } = await admin.describeGroups([topology]);
+  groupId = topology,
+): Promise<TopologyStatus> {
+  const { groups } = await admin.describeGroups([groupId]);
   const group = groups[0];
   const members = (group?.members ?? []).map((m) => ({ clientId: m.clientId, host: m.clientHost }));
   const base = { topology, source, state: group?.state ?? 'Dead', members };
   try {
-    const partitions = await kafkaLagReader(admin).lag(topology, [source]);
+    const partitions = await kafkaLagReader(admin).lag(groupId, [source]);
     return { ...base, lag: { total: partitions.reduce((s, p) => s + p.lag, 0), partitions } };
   } catch (err) {
     return { ...base, lag: null, error: err instanceof Error ? err.message : String(err) };
@@ -47,7 +57,7 @@ function printTable(statuses: readonly TopologyStatus[]): void {
           .map((p) => `${p.partition}:${p.committed === null ? 'never committed' : p.lag}`)
           .join(' '),
   ]);
-  const header = ['topology', 'group state', 'workers', 'lag', 'lag per partition of the source'];
+  const header = ['topology / service', 'group state', 'workers', 'lag', 'lag per partition of the source'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [header, ...rows]) {
     console.log(r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
@@ -57,7 +67,9 @@ function printTable(statuses: readonly TopologyStatus[]): void {
 export function registerStatusCommands(program: Command): void {
   program
     .command('status')
-    .description("each topology's consumer group (state, workers) and its lag per source partition")
+    .description(
+      "each topology's consumer group (state, workers) and its lag per source partition; with no names, also the alert dispatcher and the trainer",
+    )
     .argument('[topology...]', 'shipped topologies to show (default: all of them)')
     .option('--source <topic>', 'the source topic, for one topology that is not a shipped one')
     .option('--json', 'print JSON instead of a table')
@@ -83,6 +95,18 @@ export function registerStatusCommands(program: Command): void {
       try {
         const statuses: TopologyStatus[] = [];
         for (const [name, source] of sources) statuses.push(await statusOf(admin, name, source));
+        if (names.length === 0) {
+          // Lag here means alerts not yet delivered to on-call, or retrain requests not yet answered.
+          statuses.push(await statusOf(admin, 'alert webhooks', alertsTopicFromEnv(), ALERT_WEBHOOKS_GROUP));
+          statuses.push(
+            await statusOf(
+              admin,
+              'trainer',
+              process.env.SLUICE_RETRAIN_TOPIC || RETRAIN_REQUESTS_TOPIC,
+              TRAINER_GROUP,
+            ),
+          );
+        }
         if (opts.json) console.log(JSON.stringify(statuses, null, 2));
         else printTable(statuses);
       } finally {
