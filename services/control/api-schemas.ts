@@ -251,3 +251,35 @@ export const featureLookupResponse = {
     },
   },
 } as const;
+
+export const alertsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
+} as const;
+
+export const alertsResponse = {
+  type: 'object',
+  required: ['alerts'],
+  properties: {
+    alerts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['alertId', 'kind', 'severity', 'title', 'message', 'ts'],
+        properties: {
+          alertId: { type: 'string' },
+          dedupKey: { type: 'string' },
+          kind: { type: 'string' },
+          severity: { type: 'string' },
+          title: { type: 'string' },
+          message: { type: 'string' },
+          model: { type: ['string', 'null'] },
+          modelVersion: { type: ['string', 'null'] },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          ts: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;

@@ -15,10 +15,12 @@ import { FileModelRegistry } from '../../connectors/model-registry/file-model-re
 import { createClickHouseClient } from '../../connectors/clickhouse/clickhouse-client.js';
 import { createOnlineFeatureReader, createRedisClient } from '../../connectors/redis/index.js';
 import { definedViews } from '../../topologies/features/view-catalog.js';
+import { alertsTopicFromEnv } from '../../topologies/scoring/alerts.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
 import { clickHouseDriftSource } from './clickhouse-drift-source.js';
 import { clickHouseExperimentSource } from './clickhouse-experiment-source.js';
 import { httpHealthProbe, parseHealthTargets } from './health-probe.js';
+import { kafkaAlertFeed } from './kafka-alert-feed.js';
 import { redisFeatureSource } from './redis-feature-source.js';
 import { kafkaLagReader } from './kafka-lag.js';
 import { createControlService } from './server.js';
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const clickhouse =
     endpoints.clickhouse.mode === 'http' ? createClickHouseClient(endpoints.clickhouse) : undefined;
+  const alerts = kafkaAlertFeed(kafka, alertsTopicFromEnv());
   const redis = createRedisClient(process.env);
   const app = await createControlService(
     {
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
       drift: clickhouse ? clickHouseDriftSource(clickhouse) : unconfiguredDriftSource,
       experiments: clickhouse ? clickHouseExperimentSource(clickhouse) : unconfiguredExperimentSource,
       experimentConfigs: new FileExperimentStore(),
+      alerts,
       features: redisFeatureSource(
         createOnlineFeatureReader(redis, { registry: globalRegistry }),
         definedViews.map((v) => v.name),
@@ -78,10 +82,12 @@ async function main(): Promise<void> {
   });
   await admin.connect();
   await producer.connect();
+  await alerts.start();
 
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'control service stopping');
     await app.close();
+    await alerts.stop();
     await admin.disconnect();
     await producer.disconnect();
     await clickhouse?.close();

@@ -11,17 +11,23 @@ import {
   registerStatusRoutes,
   registerWhoAmIRoute,
 } from './api-routes.js';
+import { registerAlertRoutes } from './alert-routes.js';
 import { registerFeatureRoutes } from './feature-routes.js';
 import { registerModelRoutes } from './model-routes.js';
 import { registerExperimentConfigRoutes } from './experiment-config-routes.js';
 import type {
+  AlertFeed,
   DriftSource,
   ExperimentConfigStore,
   ExperimentReportSource,
   ModelStageChanger,
   OnlineFeatureSource,
 } from './sources.js';
-import { unconfiguredExperimentConfigs, unconfiguredFeatureSource } from './unconfigured-sources.js';
+import {
+  unconfiguredAlertFeed,
+  unconfiguredExperimentConfigs,
+  unconfiguredFeatureSource,
+} from './unconfigured-sources.js';
 import type { StatusDeps } from './status.js';
 import { registerWebRoutes } from './web-routes.js';
 
@@ -34,6 +40,8 @@ export interface ControlDeps {
   readonly experimentConfigs?: ExperimentConfigStore;
   /** Online feature rows for the serving API; without it the lookup answers 503. */
   readonly features?: OnlineFeatureSource;
+  /** The latest alerts for the page; without it /api/alerts answers 503. */
+  readonly alerts?: AlertFeed;
 }
 
 export async function createControlService(
@@ -55,6 +63,7 @@ export async function createControlService(
   registerExperimentConfigRoutes(app, deps.experimentConfigs ?? unconfiguredExperimentConfigs);
   registerModelRoutes(app, deps.models);
   registerFeatureRoutes(app, deps.features ?? unconfiguredFeatureSource);
+  registerAlertRoutes(app, deps.alerts ?? unconfiguredAlertFeed);
   registerWebRoutes(app);
   return app;
 }

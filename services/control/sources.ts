@@ -4,6 +4,7 @@
  */
 import type { ModelStage } from '../../connectors/model-registry/model-metadata.js';
 import type { ExperimentConfig, ExperimentDraft } from '../../connectors/experiments/experiment-config.js';
+import type { AlertRecord } from '../../schemas/index.js';
 
 /** A topology the control plane reports on: its consumer group and source topics. */
 export interface TopologyInfo {
@@ -150,4 +151,9 @@ export interface OnlineFeatureRow {
 export interface OnlineFeatureSource {
   /** Rows in the order of `entities`; NotFoundError for a view this deployment does not define. */
   read(view: string, entities: readonly string[]): Promise<readonly OnlineFeatureRow[]>;
+}
+
+/** The alerts raised lately, newest first: what on-call was (or should have been) paged about. */
+export interface AlertFeed {
+  recent(limit: number): Promise<readonly AlertRecord[]>;
 }

@@ -8,6 +8,7 @@ import {
   type ExperimentConfigStore,
   type ExperimentReportSource,
   type OnlineFeatureSource,
+  type AlertFeed,
   type TopologyProvider,
   type TopologyInfo,
 } from './sources.js';
@@ -66,5 +67,12 @@ export const unconfiguredFeatureSource: OnlineFeatureSource = {
   read: () =>
     Promise.reject(
       new SourceUnavailableError('online features are not wired in this control service (needs REDIS_URL)'),
+    ),
+};
+
+export const unconfiguredAlertFeed: AlertFeed = {
+  recent: () =>
+    Promise.reject(
+      new SourceUnavailableError('alerts are not wired in this control service (needs KAFKA_BROKERS)'),
     ),
 };

@@ -13,12 +13,14 @@ import { pino } from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseTokenList } from '../../services/common/index.js';
 import { createControlService } from '../../services/control/server.js';
+import type { AlertRecord } from '../../schemas/index.js';
 import type { DriftSeries, ExperimentReport } from '../../services/control/sources.js';
 import type { StatusDocument } from '../../services/control/status.js';
 import {
   fixedHealth,
   fixedThroughput,
   InMemoryStageChanger,
+  inMemoryAlerts,
   inMemoryDrift,
   inMemoryLag,
   inMemoryReports,
@@ -83,6 +85,30 @@ const report: ExperimentReport = {
   ],
 };
 
+const alertAt = (minutesAgo: number, fields: Partial<AlertRecord>): AlertRecord => ({
+  alertId: `alert-${minutesAgo}`,
+  dedupKey: `k-${minutesAgo}`,
+  kind: 'DRIFT',
+  severity: 'WARNING',
+  title: 't',
+  message: 'm',
+  model: 'fraud',
+  modelVersion: '3',
+  labels: {},
+  ts: Date.now() - minutesAgo * 60_000,
+  ...fields,
+});
+const alerts = [
+  alertAt(30, { title: 'fraud@3 drifted: retraining requested' }),
+  alertAt(5, {
+    kind: 'RETRAIN',
+    severity: 'INFO',
+    modelVersion: '4',
+    title: 'fraud@4 trained as a shadow of fraud@3',
+  }),
+  alertAt(1, { kind: 'MODEL_LIFECYCLE', severity: 'CRITICAL', title: 'fraud@4 rolled back: p99 latency' }),
+];
+
 describe('control page', () => {
   let dir: string;
   let app: FastifyInstance;
@@ -130,6 +156,7 @@ describe('control page', () => {
         drift: inMemoryDrift({ fraud: drift }),
         experiments: inMemoryReports([report]),
         models: new InMemoryStageChanger(),
+        alerts: inMemoryAlerts(alerts),
       },
       {
         logger: pino({ level: 'silent' }),
@@ -190,6 +217,21 @@ describe('control page', () => {
     // The token lives in session storage only.
     assert.equal(await page.evaluate('sessionStorage.getItem("sluice.token")'), TOKEN);
     assert.equal(await page.evaluate('localStorage.length'), 0);
+  });
+
+  it('lists the recent alerts newest first, as /api/alerts serves them', async () => {
+    await page.waitForSelector('#alerts tbody tr.severity-critical');
+    const served = await api<{ alerts: AlertRecord[] }>('/api/alerts?limit=20');
+    const rows = await page
+      .locator('#alerts tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)),
+      );
+    assert.deepEqual(
+      rows,
+      served.alerts.map((a) => [a.severity, a.kind, `${a.model}@${a.modelVersion}`, a.title]),
+    );
+    assert.equal(rows[0]?.[3], 'fraud@4 rolled back: p99 latency', 'newest first');
   });
 
   it('draws one drift chart per series with one point per window and the threshold line', async () => {

@@ -4,8 +4,10 @@
  */
 import type { ModelStage } from '../../../connectors/model-registry/model-metadata.js';
 import { ModelRegistryError } from '../../../connectors/model-registry/registry-errors.js';
+import type { AlertRecord } from '../../../schemas/index.js';
 import {
   NotFoundError,
+  type AlertFeed,
   type DriftSeries,
   type DriftSource,
   type ExperimentReport,
@@ -98,3 +100,7 @@ export class InMemoryStageChanger implements ModelStageChanger {
     return { name, version: previous.slice(name.length + 1), stage: 'champion' };
   }
 }
+
+export const inMemoryAlerts = (alerts: readonly AlertRecord[]): AlertFeed => ({
+  recent: async (limit) => [...alerts].sort((a, b) => b.ts - a.ts).slice(0, limit),
+});

@@ -1,5 +1,5 @@
-// The control page: log in with a token (kept in sessionStorage), then poll /api/status every 2 s and load
-// drift charts and A/B results on request. Plain DOM code; all text goes in through textContent.
+// The control page: log in with a token (kept in sessionStorage), then poll /api/status and the recent
+// alerts every 2 s and load drift charts and A/B results on request. Plain DOM code; all text goes in through textContent.
 import { driftChart } from './charts.js';
 
 const TOKEN_KEY = 'sluice.token';
@@ -137,6 +137,21 @@ function renderStatus(status) {
   $('status-updated').textContent = `updated ${new Date(status.at).toLocaleTimeString()}`;
 }
 
+function renderAlerts(alerts) {
+  const body = $('alerts').tBodies[0];
+  body.replaceChildren();
+  for (const a of alerts) {
+    const row = body.insertRow();
+    row.className = `severity-${a.severity.toLowerCase()}`;
+    cell(row, new Date(a.ts).toLocaleString());
+    cell(row, a.severity);
+    cell(row, a.kind);
+    cell(row, a.model === null ? '–' : `${a.model}${a.modelVersion ? `@${a.modelVersion}` : ''}`);
+    cell(row, a.title).title = a.message;
+  }
+  if (alerts.length === 0) cell(body.insertRow(), 'No alerts.').colSpan = 5;
+}
+
 async function pollStatus() {
   clearTimeout(pollTimer);
   try {
@@ -145,6 +160,13 @@ async function pollStatus() {
   } catch (err) {
     if (err.status === 401) return; // logged out; stop polling
     $('status-error').textContent = `Status unavailable: ${err.message}`;
+  }
+  try {
+    renderAlerts((await api('/api/alerts?limit=20')).alerts);
+    $('alerts-error').textContent = '';
+  } catch (err) {
+    if (err.status === 401) return;
+    $('alerts-error').textContent = `Alerts unavailable: ${err.message}`;
   }
   // Schedule after completion, so a slow API never stacks requests.
   if (sessionStorage.getItem(TOKEN_KEY)) pollTimer = setTimeout(pollStatus, POLL_MS);
