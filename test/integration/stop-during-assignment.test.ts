@@ -19,6 +19,7 @@ import {
   topologyTopics,
   uniqueName,
   watchedKafka,
+  withAdmin,
 } from '../support/kafka.js';
 
 const kafka = testKafka();
@@ -78,5 +79,45 @@ test(
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(counting.connected(), 0, 'producers still connected after stop()');
     assert.equal(restartsAfterStop, 0, 'the consumer restarted after stop()');
+  },
+);
+
+test(
+  'stop() while start() is still connecting waits for it and leaves nothing running',
+  { timeout: 120_000 },
+  async () => {
+    const name = uniqueName('stop-start');
+    created.push(`${name}.in`, `${name}.out`, ...topologyTopics(name));
+    await createTopic(kafka, `${name}.in`, 3);
+    let producers = 0;
+    let consumers = 0;
+    const watched = watchedKafka(kafka, {
+      producer: (p) => {
+        p.on(p.events.CONNECT, () => (producers += 1));
+        p.on(p.events.DISCONNECT, () => (producers -= 1));
+      },
+      consumer: (c) => {
+        c.on(c.events.CONNECT, () => (consumers += 1));
+        c.on(c.events.DISCONNECT, () => (consumers -= 1));
+      },
+    });
+    const worker = new TopologyWorker(
+      topology(name)
+        .from(kafkaSource(`${name}.in`))
+        .pipe(decode(jsonDecoder<{ id: number }>()))
+        .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue })),
+      { instanceId: 'a', kafka: watched, endpoints },
+    );
+    // What an orchestrator's SIGTERM (or a test's cleanup) does to a worker it has just started.
+    const started = worker.start();
+    await new Promise((r) => setImmediate(r));
+    await worker.stop();
+    await started;
+    // Whatever the start connected after stop() began would show up, and join the group, in this time.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(producers, 0, 'producers still connected after stop()');
+    assert.equal(consumers, 0, 'a consumer still connected after stop()');
+    const { groups } = await withAdmin(kafka, (admin) => admin.describeGroups([name]));
+    assert.equal(groups[0]?.members.length ?? 0, 0, 'a member is still in the group');
   },
 );

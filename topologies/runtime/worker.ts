@@ -124,6 +124,10 @@ export class TopologyWorker {
   private lastHeartbeatAt = 0;
   private readonly commitsInFlight = new Set<Promise<void>>();
   private stopping = false;
+  /** The start under way (or done): stop() lets it finish, so it closes everything the start opened. */
+  private starting: Promise<void> | undefined;
+  /** The stop under way: every caller of stop() waits for the same one. */
+  private stopped: Promise<void> | undefined;
   private fatalHandlers: ((err: Error) => void)[] = [];
 
   constructor(
@@ -170,8 +174,9 @@ export class TopologyWorker {
   }
 
   async start(): Promise<void> {
+    this.starting = this.startUp();
     try {
-      await this.startUp();
+      await this.starting;
     } catch (err) {
       // A refused start (a missing source, misfit topics) must not leave its clients connected: they
       // would keep an embedding process alive.
@@ -209,6 +214,8 @@ export class TopologyWorker {
 
     await checkChangelogPolicy(this.admin, t.name, this.changelogTopic);
 
+    // stop() called meanwhile: connect nothing more (it closes what is already open once this returns).
+    if (this.stopping) return;
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     const env = {
@@ -219,6 +226,7 @@ export class TopologyWorker {
       logger: this.logger,
     };
     this.writers = await Promise.all(t.sinks.map((s) => s.open(env)));
+    if (this.stopping) return;
 
     this.consumer = kafka.consumer({
       groupId: this.groupId,
@@ -267,9 +275,17 @@ export class TopologyWorker {
   }
 
   /** Graceful stop: checkpoint what was fed, commit it, leave the group. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
     this.stopping = true;
+    this.stopped = this.shutDown();
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
+    // A start still under way would go on connecting clients after the teardown below, and they would
+    // keep the process alive: let it finish (it stops early once it sees `stopping`), then close it all.
+    await this.starting?.catch(() => undefined);
     try {
       this.consumer?.pause([{ topic: this.topology.source.topic }]);
     } catch {
