@@ -9,6 +9,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { deadLetterTopic, writeDeadLetter } from '../../connectors/kafka/dead-letter.js';
+import { watchConsumerHealth, type ConsumerHealth } from '../../connectors/kafka/consumer-health.js';
 import { ensureTopics } from '../../connectors/kafka/topics.js';
 import { sharedMetric } from '../../connectors/metrics.js';
 import type { AlertRecord } from '../../schemas/index.js';
@@ -42,9 +43,8 @@ export class AlertDispatcher {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private readonly topic: string;
-  private joined = false;
-  /** Stopped, or crashed past kafkajs' own restarts: the process should be restarted. */
-  private down = false;
+  private health: ConsumerHealth | undefined;
+  private stopped = false;
 
   constructor(private readonly o: AlertDispatcherOptions) {
     this.topic = o.topic ?? alertsTopicFromEnv();
@@ -62,10 +62,7 @@ export class AlertDispatcher {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.consumer = kafka.consumer({ groupId: this.o.groupId ?? ALERT_WEBHOOKS_GROUP });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) this.down = true;
-    });
+    this.health = watchConsumerHealth(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
@@ -80,16 +77,16 @@ export class AlertDispatcher {
 
   /** Liveness: started and neither stopped nor crashed for good. */
   get isAlive(): boolean {
-    return this.consumer !== undefined && !this.down;
+    return this.health !== undefined && !this.health.crashedForGood && !this.stopped;
   }
 
   /** Readiness: alive and a member of its consumer group. */
   get isMember(): boolean {
-    return this.isAlive && this.joined;
+    return this.isAlive && this.health?.joined === true;
   }
 
   async stop(): Promise<void> {
-    this.down = true;
+    this.stopped = true;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
   }

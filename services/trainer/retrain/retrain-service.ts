@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { isTransientClickHouseError } from '../../../connectors/clickhouse/index.js';
 import { rootLogger } from '../../../connectors/kafka/client.js';
+import { watchConsumerHealth } from '../../../connectors/kafka/consumer-health.js';
 import { writeDeadLetter } from '../../../connectors/kafka/dead-letter.js';
 import { ensureTopics, partitionCount } from '../../../connectors/kafka/topics.js';
 import { sharedMetric } from '../../../connectors/metrics.js';
@@ -215,7 +216,6 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     try {
       const request = parseRetrainRequest(message.value); // a RetrainRequestError is dead-lettered below
       parsed = request;
-      const requestId = request.requestId;
       const rlog = log.child({ ...at, requestId: request.requestId, model: request.model });
       rlog.info({ trigger: request.trigger, basedOn: request.modelVersion }, 'retrain request received');
       const result = await withRetry(
@@ -240,7 +240,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
       }
       const basedOn =
         result.outcome === 'trained' ? result.basedOn : (result.metadata.trainedFor?.basedOn ?? '?');
-      alert = trainedAlert(requestId, result.metadata, basedOn);
+      alert = trainedAlert(request.requestId, result.metadata, basedOn);
       handled = { kind: 'retrained', offset: message.offset, result };
     } catch (err) {
       if (abort.signal.aborted) {
@@ -261,12 +261,7 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
     options.onHandled?.(handled);
   };
 
-  let joined = false;
-  let crashed = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (!e.payload.restart) crashed = true;
-  });
+  const health = watchConsumerHealth(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachMessage: handle });
@@ -275,10 +270,10 @@ export async function startRetrainService(options: RetrainServiceOptions): Promi
   let stopped: Promise<void> | undefined;
   return {
     get isAlive() {
-      return !crashed && !abort.signal.aborted;
+      return !health.crashedForGood && !abort.signal.aborted;
     },
     get isMember() {
-      return joined && !crashed && !abort.signal.aborted;
+      return health.joined && !health.crashedForGood && !abort.signal.aborted;
     },
     stop() {
       stopped ??= (async () => {
