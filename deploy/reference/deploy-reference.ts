@@ -14,7 +14,7 @@ import { setUpFeatureStore } from '../../topologies/features/feature-store-setup
 import { CARD_FEATURES_SOURCE } from '../../topologies/features/views/source.js';
 import { DRIFT_METRICS_TOPIC, RETRAIN_REQUESTS_TOPIC } from '../../topologies/drift/drift-topology.js';
 import { migrateDriftTables } from '../../topologies/drift/drift-table.js';
-import { alertsTopicFromEnv } from '../../topologies/scoring/alerts.js';
+import { alertsTopicFromEnv, alertsTopicSpec } from '../../topologies/scoring/alerts.js';
 import { MODEL_LIFECYCLE_TOPIC } from '../../topologies/scoring/lifecycle-publisher.js';
 
 export const LABELS_TOPIC = 'txn.labels';
@@ -28,7 +28,7 @@ export function referenceTopics(partitions: number): TopicSpec[] {
     { topic: PREDICTIONS_TOPIC, numPartitions: partitions },
     // Lifecycle events must stay in order across all models: one partition.
     { topic: MODEL_LIFECYCLE_TOPIC, numPartitions: 1 },
-    { topic: alertsTopicFromEnv(), numPartitions: 1 },
+    alertsTopicSpec(alertsTopicFromEnv()),
     // The drift topology's re-keyed input, then its outputs (see topologies/drift/drift-topology.ts).
     { topic: 'drift.samples', numPartitions: partitions },
     { topic: DRIFT_METRICS_TOPIC, numPartitions: partitions },

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics } from '../../connectors/kafka/topics.js';
 import type { AlertRecord } from '../../schemas/index.js';
+import { alertsTopicSpec } from '../../topologies/scoring/alerts.js';
 import { parseAlert } from '../alerts/alert-record.js';
 import type { AlertFeed } from './sources.js';
 
@@ -25,7 +26,7 @@ export function kafkaAlertFeed(kafka: Kafka, topic: string, keep = 200): KafkaAl
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+        await ensureTopics(admin, [alertsTopicSpec(topic)]);
       } finally {
         await admin.disconnect();
       }

@@ -21,7 +21,7 @@ import { decode } from '../../operators/decode.js';
 import { tumbling, window, type Duration } from '../../operators/windows/index.js';
 import type { AlertRecord, DriftMetricRecord, RetrainRequestRecord } from '../../schemas/index.js';
 import { kafkaSource, topology, TopologyError, type Topology } from '../builder.js';
-import { alertsTopicFromEnv } from '../scoring/alerts.js';
+import { alertsTopicFromEnv, alertsTopicSpec } from '../scoring/alerts.js';
 import { PREDICTIONS_TOPIC } from '../scoring/prediction-serde.js';
 import { driftAlert } from './drift-alert.js';
 import { driftSampleDecoder, serializeDriftSample } from './drift-sample.js';
@@ -131,9 +131,7 @@ export function driftTopologies(o: DriftTopologyOptions): DriftTopologies {
     sinks.push(
       routedSink(
         kafkaSink<AlertRecord>({
-          topic: o.alertsTopic ?? alertsTopicFromEnv(),
-          // One partition, as the scoring topology creates it: alerts reach on-call in the order raised.
-          numPartitions: 1,
+          ...alertsTopicSpec(o.alertsTopic ?? alertsTopicFromEnv()),
           key: (r) => r.value.dedupKey,
           serialize: (r) => json(r.value),
         }),

@@ -1,6 +1,7 @@
 /** Produces alerts (JSON of the Avro Alert record) to `sluice.alerts` for the alert/webhook service. */
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
+import type { TopicSpec } from '../../connectors/kafka/topics.js';
 import type { AlertRecord } from '../../schemas/index.js';
 
 export const ALERTS_TOPIC = 'sluice.alerts';
@@ -9,6 +10,9 @@ export const ALERTS_TOPIC = 'sluice.alerts';
  * The alerts topic every producer of alerts and the webhook dispatcher agree on: SLUICE_ALERTS_TOPIC, else
  * sluice.alerts. One variable for all of them, so a renamed topic cannot leave the dispatcher on the old one.
  */
+/** One partition, whoever creates the topic first: alerts reach on-call in the order they were raised. */
+export const alertsTopicSpec = (topic: string): TopicSpec => ({ topic, numPartitions: 1 });
+
 export const alertsTopicFromEnv = (env: NodeJS.ProcessEnv = process.env): string =>
   env.SLUICE_ALERTS_TOPIC || ALERTS_TOPIC;
 

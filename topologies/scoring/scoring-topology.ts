@@ -34,7 +34,7 @@ import { score } from '../../operators/score/score-stage.js';
 import { VariantMonitor } from '../../operators/score/variant-monitor.js';
 import type { StreamRecord } from '../../schemas/stream.js';
 import { kafkaSource, topology, type Topology } from '../builder.js';
-import { alertsTopicFromEnv, kafkaAlertSink, type AlertSink } from './alerts.js';
+import { alertsTopicFromEnv, alertsTopicSpec, kafkaAlertSink, type AlertSink } from './alerts.js';
 import { jsonLineAudit, type AuditSink } from './audit.js';
 import { ExperimentWatcher, type ExperimentSource } from './experiment-watcher.js';
 import { GuardRails, type GuardAction, type GuardRailConfig } from './guard-rails.js';
@@ -116,7 +116,7 @@ export async function openScoring<T>(kafka: Kafka, o: ScoringOptions<T>): Promis
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, [{ topic: alertsTopic, numPartitions: 1 }]);
+    await ensureTopics(admin, [alertsTopicSpec(alertsTopic)]);
   } finally {
     await admin.disconnect();
   }

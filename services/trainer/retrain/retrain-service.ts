@@ -34,7 +34,7 @@ import { ModelRegistryError } from '../../../connectors/model-registry/registry-
 import type { AlertRecord, RetrainRequestRecord } from '../../../schemas/index.js';
 import type { DeadLetterReason, RawRecord } from '../../../schemas/stream.js';
 import { RETRAIN_REQUESTS_TOPIC } from '../../../topologies/drift/drift-topology.js';
-import { alertsTopicFromEnv, publishAlert } from '../../../topologies/scoring/alerts.js';
+import { alertsTopicFromEnv, alertsTopicSpec, publishAlert } from '../../../topologies/scoring/alerts.js';
 import type { RetrainDeps, RetrainOptions, RetrainResult } from './retrain-model.js';
 import { RetrainRefusedError, retrainModel } from './retrain-model.js';
 import { parseRetrainRequest, RetrainRequestError } from './retrain-request.js';
@@ -303,7 +303,7 @@ async function ensureRetrainTopics(
     await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
     const partitions = (await partitionCount(admin, topic)) ?? 1;
     await ensureTopics(admin, [{ topic: dlqTopic, numPartitions: partitions }]);
-    if (alertsTopic) await ensureTopics(admin, [{ topic: alertsTopic, numPartitions: 1 }]);
+    if (alertsTopic) await ensureTopics(admin, [alertsTopicSpec(alertsTopic)]);
   } finally {
     await admin.disconnect();
   }
