@@ -12,6 +12,19 @@ import { ensureDebianProgram } from './prereqs.js';
 import { StackError } from './service.js';
 
 export const LOCAL_SASL_USER = 'sluice';
+export const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+/**
+ * A SCRAM credential in Kafka's own syntax, for the storage tool's --add-scram (which names the user) and
+ * ConfigCommand's --add-config (which takes the user from --entity-name).
+ */
+export function scramCredential(
+  mechanism: (typeof SCRAM_MECHANISMS)[number],
+  password: string,
+  user?: string,
+): string {
+  return `${mechanism}=[${user === undefined ? '' : `name=${user},`}iterations=8192,password=${password}]`;
+}
 
 export interface LocalKafkaTls {
   readonly dir: string;
@@ -24,6 +37,10 @@ export interface LocalKafkaTls {
   /** SASL password of LOCAL_SASL_USER (PLAIN, and SCRAM once registered). */
   readonly saslPasswordFile: string;
 }
+
+/** The local SASL password, as written by ensureLocalKafkaTls. */
+export const readLocalSaslPassword = (tls: LocalKafkaTls): string =>
+  fs.readFileSync(tls.saslPasswordFile, 'utf8').trim();
 
 export function localKafkaTls(kafkaHome: string): LocalKafkaTls {
   const dir = path.join(kafkaHome, 'security');
@@ -158,7 +175,7 @@ export function addScramCredentials(
   user: string,
   password: string,
 ): void {
-  for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+  for (const mechanism of SCRAM_MECHANISMS) {
     const run = spawnSync(
       'java',
       [
@@ -169,7 +186,7 @@ export function addScramCredentials(
         bootstrap,
         '--alter',
         '--add-config',
-        `${mechanism}=[iterations=8192,password=${password}]`,
+        scramCredential(mechanism, password),
         '--entity-type',
         'users',
         '--entity-name',

@@ -14,7 +14,14 @@ import { STACK_ASSETS } from './paths.js';
 import { errorText, hostPortOfBroker, withTimeout, externalReason } from './probe.js';
 import { requireDiskSpace, requireProgram } from './prereqs.js';
 import { spawnDetached } from './process.js';
-import { ensureLocalKafkaTls, LOCAL_SASL_USER, type LocalKafkaTls } from './kafka-tls.js';
+import {
+  ensureLocalKafkaTls,
+  LOCAL_SASL_USER,
+  readLocalSaslPassword,
+  SCRAM_MECHANISMS,
+  scramCredential,
+  type LocalKafkaTls,
+} from './kafka-tls.js';
 import { StackError } from './service.js';
 import type { Health, ServiceContext, StackService } from './service.js';
 
@@ -64,9 +71,8 @@ export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): 
 export const saslSslPort = (port: number) => port + 2;
 export const mutualTlsPort = (port: number) => port + 3;
 
-function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls): string {
+function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls, saslPassword: string): string {
   const controllerPort = port + 1;
-  const saslPassword = fs.readFileSync(tls.saslPasswordFile, 'utf8').trim();
   const listeners = [
     `PLAINTEXT://127.0.0.1:${port}`,
     `SASL_SSL://127.0.0.1:${saslSslPort(port)}`,
@@ -109,10 +115,7 @@ function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls): st
 }
 
 const scramAtFormat = (password: string): string[] =>
-  ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
-    '--add-scram',
-    `${m}=[name=${LOCAL_SASL_USER},iterations=8192,password=${password}]`,
-  ]);
+  SCRAM_MECHANISMS.flatMap((m) => ['--add-scram', scramCredential(m, password, LOCAL_SASL_USER)]);
 
 /** Fills the jar cache once; a partial download never looks complete (copied to a temp dir, then renamed). */
 export function ensureKafkaLibs(cacheDir: string, progress: (m: string) => void): string {
@@ -173,9 +176,10 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
       const dataDir = path.join(home, 'data');
       fs.mkdirSync(dataDir, { recursive: true });
       const tls = ensureLocalKafkaTls(home, progress);
+      const saslPassword = readLocalSaslPassword(tls);
       const props = path.join(home, 'server.properties');
       // It holds the local SASL password.
-      fs.writeFileSync(props, serverProperties(port, dataDir, tls), { mode: 0o600 });
+      fs.writeFileSync(props, serverProperties(port, dataDir, tls, saslPassword), { mode: 0o600 });
       fs.chmodSync(props, 0o600);
       const log4j = path.join(STACK_ASSETS, 'kafka', 'log4j.properties');
       const classpath = `${libs}/*`;
@@ -195,7 +199,7 @@ export function kafkaService(endpoints: Endpoints, { paths }: ServiceContext): S
             '-c',
             props,
             // SCRAM credentials live in the cluster metadata: a fresh cluster gets the local user's at once.
-            ...scramAtFormat(fs.readFileSync(tls.saslPasswordFile, 'utf8').trim()),
+            ...scramAtFormat(saslPassword),
           ],
           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
         );

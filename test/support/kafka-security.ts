@@ -3,9 +3,13 @@
  * them: the environment an operator would set, so tests go through loadKafkaSecurity like a deployment.
  */
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { ensureKafkaLibs, mutualTlsPort, saslSslPort } from '../../deploy/stack/kafka.js';
-import { addScramCredentials, LOCAL_SASL_USER, localKafkaTls } from '../../deploy/stack/kafka-tls.js';
+import {
+  addScramCredentials,
+  LOCAL_SASL_USER,
+  localKafkaTls,
+  readLocalSaslPassword,
+} from '../../deploy/stack/kafka-tls.js';
 import { stackPaths } from '../../deploy/stack/paths.js';
 import { hostPortOfBroker } from '../../deploy/stack/probe.js';
 import { endpoints } from './kafka.js';
@@ -42,7 +46,7 @@ export const mutualTlsEnv = (): NodeJS.ProcessEnv => ({
  * a state directory formatted before that lacks it, so the tests register it again (harmless if present).
  */
 export function ensureLocalScramUser(): void {
-  const password = readFileSync(localTls.saslPasswordFile, 'utf8').trim();
+  const password = readLocalSaslPassword(localTls);
   const libs = ensureKafkaLibs(paths.cacheDir, () => undefined);
   addScramCredentials(libs, endpoints.kafkaBrokers[0] as string, LOCAL_SASL_USER, password);
 }
