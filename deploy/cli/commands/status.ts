@@ -10,6 +10,7 @@ import { createKafka } from '../../../connectors/kafka/client.js';
 import { kafkaLagReader } from '../../../services/control/kafka-lag.js';
 import type { PartitionLag } from '../../../services/control/sources.js';
 import { ALERT_WEBHOOKS_GROUP } from '../../../services/alerts/alert-dispatcher.js';
+import { trainerOptionsFromEnv } from '../../../services/trainer/retrain/main.js';
 import { TRAINER_GROUP } from '../../../services/trainer/retrain/retrain-service.js';
 import { shippedTopologies } from '../../../topologies/catalog.js';
 import { RETRAIN_REQUESTS_TOPIC } from '../../../topologies/drift/drift-topology.js';
@@ -102,7 +103,7 @@ export function registerStatusCommands(program: Command): void {
             await statusOf(
               admin,
               'trainer',
-              process.env.SLUICE_RETRAIN_TOPIC || RETRAIN_REQUESTS_TOPIC,
+              trainerOptionsFromEnv().topic ?? RETRAIN_REQUESTS_TOPIC,
               TRAINER_GROUP,
             ),
           );
