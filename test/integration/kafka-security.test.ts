@@ -10,22 +10,9 @@ import { before, describe, it } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
 import { createKafka } from '../../connectors/kafka/client.js';
-import { jsonValue, kafkaSink } from '../../connectors/kafka/kafka-sink.js';
-import { decode } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
-import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { jsonDecoder } from '../support/json-decoder.js';
-import {
-  createTopic,
-  deleteTopics,
-  endpoints,
-  produce,
-  readAll,
-  topologyTopics,
-  uniqueName,
-  waitForCommittedEnd,
-} from '../support/kafka.js';
+import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
+import { createTopic, deleteTopics, produce, readAll, topologyTopics, uniqueName } from '../support/kafka.js';
 import {
   ensureLocalScramUser,
   mutualTlsBroker,
@@ -78,20 +65,13 @@ describe('secured Kafka listeners', { skip: noLocalSecuredBroker }, () => {
       value: JSON.stringify({ id: i, user: `u${i % 13}`, ts: now - 1000 + (i % 50) }),
     }));
     await produce(kafka, source, events);
-    const t = topology(name)
-      .from(kafkaSource(source))
-      .pipe(
-        decode(jsonDecoder<Event>(), { eventTime: (e) => e.ts }),
-        keyBy((e) => e.user),
-      )
-      .to(kafkaSink({ topic: out, serialize: jsonValue }));
-    const worker = new TopologyWorker(t, { instanceId: 'w1', kafka, endpoints, barrierIntervalMs: 200 });
-    await worker.start();
-    try {
-      await waitForCommittedEnd(kafka, name, source, 60_000);
-    } finally {
-      await worker.stop();
-    }
+    const topology = decodeKeyedTopology(
+      name,
+      jsonDecoder<Event>(),
+      (e) => e.ts,
+      (e) => e.user,
+    );
+    assert.equal(await runToCommittedEnd(kafka, topology, 'w1'), undefined, 'no worker crash');
     const ids = new Set((await readAll(kafka, out)).map((m) => (JSON.parse(String(m.value)) as Event).id));
     assert.equal(ids.size, events.length, 'every event reached the sink through the secured listener');
     await deleteTopics(kafka, [source, out, ...topologyTopics(name)]);
