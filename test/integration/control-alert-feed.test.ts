@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import type { AlertRecord } from '../../schemas/index.js';
 import { kafkaAlertFeed, type KafkaAlertFeed } from '../../services/control/kafka-alert-feed.js';
 import { deleteTopics, produce, testKafka, uniqueName, withAdmin } from '../support/kafka.js';
+import { until } from '../support/until.js';
 
 const kafka = testKafka();
 const topic = uniqueName('control-alerts');
@@ -25,14 +26,6 @@ const alert = (id: string, ts: number): AlertRecord => ({
   labels: {},
   ts,
 });
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `${what} within 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(
   'history and new alerts, newest first; malformed ones skipped; nothing committed',

@@ -19,6 +19,7 @@ import {
   type RedisConnection,
 } from '../../connectors/redis/index.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-cluster-'));
@@ -26,13 +27,9 @@ const nodes: ChildProcess[] = [];
 let ports: number[] = [];
 let client: RedisConnection | undefined;
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls a node until `check` holds; a node not up yet answers with an error, which counts as not yet. */
+const untilNode = (what: string, check: () => Promise<boolean>) =>
+  until(what, () => check().catch(() => false), { timeoutMs: 20_000 });
 
 function node(port: number): Redis {
   const r = new Redis({
@@ -74,7 +71,7 @@ before(async () => {
     nodes.push(child);
   }
   for (const port of ports) {
-    await until(`redis-server on ${port}`, async () => {
+    await untilNode(`redis-server on ${port}`, async () => {
       const r = node(port);
       try {
         await r.connect();
@@ -93,7 +90,7 @@ before(async () => {
     '--cluster-yes',
   ]);
   for (const port of ports) {
-    await until(`cluster_state:ok on ${port}`, async () => {
+    await untilNode(`cluster_state:ok on ${port}`, async () => {
       const r = node(port);
       try {
         await r.connect();

@@ -27,6 +27,7 @@ import {
   writeOnlineFeatures,
   type Fixture,
 } from '../support/scoring-fixture.js';
+import { until } from '../support/until.js';
 
 const kafka = testKafka();
 let fixture: Fixture | undefined;
@@ -51,14 +52,6 @@ async function registerSlowModel(f: Fixture, version: string): Promise<void> {
   await writeFile(path.join(dir, 'model.onnx'), bytes);
   await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(candidate));
   await f.registry.registerFromDirectory(dir, { stage: 'shadow' });
-}
-
-async function until(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test(
@@ -95,7 +88,9 @@ test(
 
       await registerSlowModel(f, '2');
       await f.registry.setStage('txn-risk', '2', 'champion', 'test');
-      await until('the slow model to be served', () => scoring.slots.current().A === 'txn-risk@2', 30_000);
+      await until('the slow model to be served', () => scoring.slots.current().A === 'txn-risk@2', {
+        everyMs: 50,
+      });
 
       // Keep events coming until the guard acts, in bursts large enough to fill whole batches.
       const deadline = Date.now() + 120_000;
@@ -104,11 +99,9 @@ test(
         await send(3000);
         await new Promise((r) => setTimeout(r, 500));
       }
-      await until(
-        'the restored champion to be served',
-        () => scoring.slots.current().A === 'txn-risk@1',
-        30_000,
-      );
+      await until('the restored champion to be served', () => scoring.slots.current().A === 'txn-risk@1', {
+        everyMs: 50,
+      });
       await send(1000);
       await waitForCommitted(kafka, group, f.topics.source, sent, 180_000);
     } finally {

@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { freePort } from '../support/free-port.js';
 import type { AlertRecord } from '../../schemas/index.js';
 import { createTopic, deleteTopics, produce, readAll, testKafka, uniqueName } from '../support/kafka.js';
+import { until } from '../support/until.js';
 
 const kafka = testKafka();
 const id = uniqueName('svc-metrics');
@@ -33,15 +34,12 @@ async function get(port: number, p: string): Promise<{ status: number; body: str
 }
 
 /** Polls /metrics until `line` (a sample, exactly) is there. */
-async function waitForSample(port: number, line: RegExp, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const metrics = await get(port, '/metrics').catch(() => ({ status: 0, body: '' }));
-    if (line.test(metrics.body)) return;
-    assert.ok(Date.now() < deadline, `${what}: no ${line} in /metrics after 60 s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForSample = (port: number, line: RegExp, what: string) =>
+  until(
+    `${what}: ${line} in /metrics`,
+    async () => line.test((await get(port, '/metrics').catch(() => ({ status: 0, body: '' }))).body),
+    { timeoutMs: 60_000, everyMs: 250 },
+  );
 
 test('sluice alerts run counts an undelivered alert on its /metrics', { timeout: 120_000 }, async () => {
   await createTopic(kafka, alertsTopic, 1);
