@@ -115,6 +115,14 @@ function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
   return { mechanism, username, password };
 }
 
+/** The part of kafkajs' KafkaConfig these settings fill in (nothing for PLAINTEXT). */
+export function kafkaSecurityConfig({ ssl, sasl }: KafkaSecurity): {
+  ssl?: ConnectionOptions;
+  sasl?: SASLOptions;
+} {
+  return { ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+}
+
 export function loadKafkaSecurity(env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
   const protocol = (env.KAFKA_SECURITY_PROTOCOL || 'PLAINTEXT').toUpperCase();
   if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) {

@@ -1,7 +1,7 @@
 /** kafkajs client construction, with its logs routed through pino and its noisy defaults tamed. */
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
-import { loadKafkaSecurity, type KafkaSecurity } from '../config/kafka-security.js';
+import { kafkaSecurityConfig, loadKafkaSecurity, type KafkaSecurity } from '../config/kafka-security.js';
 import { registerCompressionCodecs } from './compression/index.js';
 
 // Every client this process makes reads all of Kafka's codecs, each with a bounded expansion.
@@ -52,8 +52,7 @@ export function createKafka(
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    ...(security.ssl ? { ssl: security.ssl } : {}),
-    ...(security.sasl ? { sasl: security.sasl } : {}),
+    ...kafkaSecurityConfig(security),
     ...rest,
   });
 }

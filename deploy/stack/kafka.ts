@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Endpoints } from '../../connectors/config/endpoints.js';
-import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
+import { kafkaSecurityConfig, loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
 import { STACK_ASSETS } from './paths.js';
 import { errorText, hostPortOfBroker, withTimeout, externalReason } from './probe.js';
 import { requireDiskSpace, requireProgram } from './prereqs.js';
@@ -41,12 +41,10 @@ export function newClusterId(): string {
 
 export async function probeKafka(brokers: readonly string[], timeoutMs = 5000): Promise<Health> {
   // The same TLS/SASL settings as every other client, so a secured external broker is probed as it is used.
-  const { ssl, sasl } = loadKafkaSecurity();
   const kafka = new Kafka({
     clientId: 'sluice-stack-probe',
     brokers: [...brokers],
-    ...(ssl ? { ssl } : {}),
-    ...(sasl ? { sasl } : {}),
+    ...kafkaSecurityConfig(loadKafkaSecurity()),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 3000,
