@@ -3,6 +3,8 @@
  * services, CLI, tests) agrees. Defaults are the local stack started by `sluice stack up`.
  */
 import path from 'node:path';
+import { ConfigError } from './config-error.js';
+import { readPasswordFile } from './secret-file.js';
 
 export type ClickHouseEndpoint =
   | { readonly mode: 'embedded'; readonly path: string }
@@ -12,6 +14,11 @@ export type ClickHouseEndpoint =
       readonly username: string;
       readonly password: string;
       readonly database: string;
+      /**
+       * CLICKHOUSE_CLUSTER: the cluster (from the servers' remote_servers) the offline tables span.
+       * Tables are then Replicated on every node and read and written through Distributed tables.
+       */
+      readonly cluster?: string;
     };
 
 export interface Endpoints {
@@ -25,9 +32,7 @@ export interface Endpoints {
   readonly external: Readonly<Record<'kafka' | 'schemaRegistry' | 'redis' | 'clickhouse', boolean>>;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from './config-error.js';
 
 export const DEFAULT_STATE_DIR = path.resolve(process.env.SLUICE_STATE_DIR ?? '.state');
 
@@ -63,16 +68,46 @@ function parseBrokers(value: string): string[] {
   return brokers;
 }
 
+/** CLICKHOUSE_PASSWORD_FILE (a mounted Secret) or CLICKHOUSE_PASSWORD; none is the passwordless default user. */
+function clickhousePassword(env: NodeJS.ProcessEnv): string {
+  const file = env.CLICKHOUSE_PASSWORD_FILE;
+  if (!file) return env.CLICKHOUSE_PASSWORD ?? '';
+  if (env.CLICKHOUSE_PASSWORD) {
+    throw new ConfigError('set CLICKHOUSE_PASSWORD_FILE or CLICKHOUSE_PASSWORD, not both');
+  }
+  return readPasswordFile('CLICKHOUSE_PASSWORD_FILE', file);
+}
+
+/** A cluster name as ClickHouse's remote_servers and ON CLUSTER take it, unquoted. */
+function parseCluster(value: string | undefined, clickhouseUrl: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!clickhouseUrl) {
+    throw new ConfigError(
+      `CLICKHOUSE_CLUSTER=${value} needs CLICKHOUSE_URL: the embedded store (chdb) is a single node. ` +
+        'Set CLICKHOUSE_URL to a node of the cluster, or unset CLICKHOUSE_CLUSTER',
+    );
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new ConfigError(
+      `CLICKHOUSE_CLUSTER=${value} must be a cluster name from the servers' <remote_servers> ` +
+        '(letters, digits and underscores), e.g. CLICKHOUSE_CLUSTER=sluice',
+    );
+  }
+  return value;
+}
+
 export function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
   const stateDir = path.resolve(env.SLUICE_STATE_DIR ?? '.state');
   const clickhouseUrl = env.CLICKHOUSE_URL;
+  const cluster = parseCluster(env.CLICKHOUSE_CLUSTER, clickhouseUrl);
   const clickhouse: ClickHouseEndpoint = clickhouseUrl
     ? {
         mode: 'http',
         url: parseUrl('CLICKHOUSE_URL', clickhouseUrl, ['http:', 'https:']),
         username: env.CLICKHOUSE_USER ?? 'default',
-        password: env.CLICKHOUSE_PASSWORD ?? '',
+        password: clickhousePassword(env),
         database: env.CLICKHOUSE_DATABASE ?? 'default',
+        ...(cluster ? { cluster } : {}),
       }
     : { mode: 'embedded', path: path.resolve(env.SLUICE_CHDB_PATH ?? path.join(stateDir, 'chdb')) };
   return {

@@ -6,6 +6,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { ConfigError, loadEndpoints } from '../config/endpoints.js';
+import { readPasswordFile } from '../config/secret-file.js';
 
 export type RedisConnection = Redis | Cluster;
 
@@ -44,6 +45,19 @@ export function parseClusterNodes(value: string): ClusterSeed[] {
   });
 }
 
+/**
+ * REDIS_PASSWORD_FILE (a mounted Secret) or the password in REDIS_URL (redis://user:password@host), not
+ * both: two sources of one secret would leave an operator guessing which one is used.
+ */
+function redisPassword(env: NodeJS.ProcessEnv, url: URL): string | undefined {
+  const file = env.REDIS_PASSWORD_FILE;
+  if (!file) return url.password ? decodeURIComponent(url.password) : undefined;
+  if (url.password) {
+    throw new ConfigError('REDIS_URL has a password and REDIS_PASSWORD_FILE is set; keep one of them');
+  }
+  return readPasswordFile('REDIS_PASSWORD_FILE', file);
+}
+
 let defaultLogger: Logger | undefined;
 function redisLogger(): Logger {
   defaultLogger ??= pino({ level: process.env.LOG_LEVEL ?? 'info' }).child({ component: 'redis' });
@@ -77,10 +91,12 @@ export function createRedisClient(
   const connectTimeout = options.connectTimeoutMs ?? 5000;
   const logger = options.logger ?? redisLogger();
   const { redisUrl } = loadEndpoints(env);
+  const url = new URL(redisUrl);
+  const password = redisPassword(env, url);
+  const username = url.username ? decodeURIComponent(url.username) : undefined;
   const clusterNodes = env.REDIS_CLUSTER_NODES;
   let client: RedisConnection;
   if (clusterNodes !== undefined) {
-    const url = new URL(redisUrl);
     client = new Cluster(parseClusterNodes(clusterNodes), {
       // Batches are spread over nodes by slot; auto-pipelining sends one pipeline per node per tick.
       enableAutoPipelining: true,
@@ -89,13 +105,15 @@ export function createRedisClient(
         commandTimeout,
         connectTimeout,
         maxRetriesPerRequest: 3,
-        username: url.username ? decodeURIComponent(url.username) : undefined,
-        password: url.password ? decodeURIComponent(url.password) : undefined,
+        username,
+        password,
         tls: url.protocol === 'rediss:' ? {} : undefined,
       },
     });
   } else {
     client = new Redis(redisUrl, {
+      // Given explicitly, the file's password wins over the URL's (which then holds none).
+      ...(password !== undefined ? { password } : {}),
       commandTimeout,
       connectTimeout,
       maxRetriesPerRequest: 3,

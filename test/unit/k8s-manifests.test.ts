@@ -98,6 +98,7 @@ test('no token, password or secret is an inline value; secrets are mounted files
   );
   assert.deepEqual(secretVolumes.map((v: { secret: { secretName: string } }) => v.secret.secretName).sort(), [
     ...Array(7).fill('sluice-kafka-client'),
+    ...Array(7).fill('sluice-store-credentials'),
     'sluice-tokens',
     'sluice-webhook',
   ]);
@@ -128,6 +129,36 @@ test('every pod reaches Kafka with the credentials the ConfigMap names, from the
         path.dirname(file!),
         mount.mountPath,
         `${pod.metadata.name}: ${file} is in the mounted Secret`,
+      );
+    }
+  }
+});
+
+test('every pod has the ClickHouse and Redis passwords the ConfigMap names, from the mounted Secret', () => {
+  const config = ofKind('ConfigMap').find((c) => c.metadata.name === 'sluice-config')!.data!;
+  assert.ok(
+    config.CLICKHOUSE_PASSWORD_FILE && config.CLICKHOUSE_USER,
+    'a ClickHouse user, its password from a file',
+  );
+  assert.ok(config.REDIS_PASSWORD_FILE, "Redis' password from a file");
+  assert.equal(config.CLICKHOUSE_PASSWORD, undefined, 'never the password itself');
+  assert.doesNotMatch(config.REDIS_CLUSTER_NODES ?? '', /@/, 'no password in the Redis addresses');
+  const storeSecretFiles: string[] = [config.CLICKHOUSE_PASSWORD_FILE!, config.REDIS_PASSWORD_FILE!];
+  const pods = docs.filter((d) => d.spec?.template?.spec?.containers);
+  for (const pod of pods) {
+    const spec = pod.spec.template.spec;
+    const volume = spec.volumes.find(
+      (v: { secret?: { secretName: string } }) => v.secret?.secretName === 'sluice-store-credentials',
+    );
+    assert.ok(volume, `${pod.metadata.name}: mounts the store credentials Secret`);
+    const mount: { mountPath: string } | undefined = spec.containers[0].volumeMounts.find(
+      (m: { name: string }) => m.name === volume.name,
+    );
+    for (const secretFile of storeSecretFiles) {
+      assert.equal(
+        path.dirname(secretFile),
+        mount?.mountPath,
+        `${pod.metadata.name}: ${secretFile} is in the mounted Secret`,
       );
     }
   }
