@@ -6,16 +6,20 @@
  *   KAFKA_SSL_CA_FILE         PEM CA bundle the brokers' certificates chain to (default: the system's)
  *   KAFKA_SSL_CERT_FILE       PEM client certificate, with KAFKA_SSL_KEY_FILE (mutual TLS)
  *   KAFKA_SSL_KEY_FILE        PEM private key (KAFKA_SSL_KEY_PASSWORD_FILE if it is encrypted)
- *   KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
- *   KAFKA_SASL_USERNAME       and KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD)
+ *   KAFKA_SASL_MECHANISM      PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 | OAUTHBEARER
+ *   KAFKA_SASL_USERNAME       and KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD), for PLAIN and SCRAM
+ *   KAFKA_SASL_OAUTHBEARER_TOKEN_FILE  for OAUTHBEARER: a file holding the current token, kept fresh by
+ *                             whatever issues it (a sidecar, a projected service-account token); it is read
+ *                             again at every authentication, so a renewed token is picked up by the next
+ *                             connection without a restart
  *
  * Secrets come only from files or the environment. Everything is checked when a client is built, so a
  * typo fails the process at start with the variable to fix instead of as an opaque broker disconnect.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { ConfigError } from './endpoints.js';
+import { readPasswordFile, readSecretFile } from './secret-file.js';
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
@@ -24,7 +28,10 @@ const SASL_MECHANISMS = {
   PLAIN: 'plain',
   'SCRAM-SHA-256': 'scram-sha-256',
   'SCRAM-SHA-512': 'scram-sha-512',
+  OAUTHBEARER: 'oauthbearer',
 } as const;
+
+const PASSWORD_VARS = ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'];
 
 const SSL_VARS = [
   'KAFKA_SSL_CA_FILE',
@@ -37,6 +44,7 @@ const SASL_VARS = [
   'KAFKA_SASL_USERNAME',
   'KAFKA_SASL_PASSWORD',
   'KAFKA_SASL_PASSWORD_FILE',
+  'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
 ];
 
 /** What kafkajs takes: `ssl` and `sasl` of its KafkaConfig. */
@@ -44,15 +52,6 @@ export interface KafkaSecurity {
   readonly protocol: SecurityProtocol;
   readonly ssl?: ConnectionOptions;
   readonly sasl?: SASLOptions;
-}
-
-function readSecretFile(variable: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(`${variable}=${file} cannot be read (${code}); point it at a readable file`);
-  }
 }
 
 /** Names the variables set that the protocol would ignore: silently ignoring them hides a wrong protocol. */
@@ -90,6 +89,35 @@ function loadSsl(env: NodeJS.ProcessEnv): ConnectionOptions {
   return ssl;
 }
 
+/** The token in the file, without the trailing newline a shell or a secret mount may add. */
+function readToken(file: string): string {
+  const token = readSecretFile('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', file).trim();
+  if (token === '') {
+    throw new ConfigError(
+      `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE=${file} is empty; it must hold the current OAuth bearer token`,
+    );
+  }
+  return token;
+}
+
+function loadOAuthBearer(env: NodeJS.ProcessEnv): SASLOptions {
+  const set = PASSWORD_VARS.filter((n) => env[n] !== undefined && env[n] !== '');
+  if (set.length > 0) {
+    throw new ConfigError(
+      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but KAFKA_SASL_MECHANISM=OAUTHBEARER authenticates ` +
+        'with a token only (KAFKA_SASL_OAUTHBEARER_TOKEN_FILE); unset them, or pick PLAIN or SCRAM',
+    );
+  }
+  const file = env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE;
+  if (!file) {
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, a file holding the current token',
+    );
+  }
+  readToken(file); // fails the start when the file is missing or empty, not the first connection
+  return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: readToken(file) }) };
+}
+
 function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
   const name = env.KAFKA_SASL_MECHANISM;
   const mechanism = name === undefined ? undefined : SASL_MECHANISMS[name as keyof typeof SASL_MECHANISMS];
@@ -98,14 +126,20 @@ function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
       `KAFKA_SASL_MECHANISM=${name ?? '(unset)'} is not supported; set one of ${Object.keys(SASL_MECHANISMS).join(', ')}`,
     );
   }
+  if (mechanism === 'oauthbearer') return loadOAuthBearer(env);
+  if (env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE) {
+    throw new ConfigError(
+      `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is set but KAFKA_SASL_MECHANISM=${name} does not use it; ` +
+        'set KAFKA_SASL_MECHANISM=OAUTHBEARER, or unset it',
+    );
+  }
   const username = env.KAFKA_SASL_USERNAME;
   if (!username) throw new ConfigError(`KAFKA_SASL_MECHANISM=${name} needs KAFKA_SASL_USERNAME`);
   if (env.KAFKA_SASL_PASSWORD_FILE && env.KAFKA_SASL_PASSWORD) {
     throw new ConfigError('set KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD, not both');
   }
-  // A trailing newline from `echo secret > file` is not part of the password.
   const password = env.KAFKA_SASL_PASSWORD_FILE
-    ? readSecretFile('KAFKA_SASL_PASSWORD_FILE', env.KAFKA_SASL_PASSWORD_FILE).replace(/\r?\n$/, '')
+    ? readPasswordFile('KAFKA_SASL_PASSWORD_FILE', env.KAFKA_SASL_PASSWORD_FILE)
     : env.KAFKA_SASL_PASSWORD;
   if (!password) {
     throw new ConfigError(

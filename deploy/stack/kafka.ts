@@ -89,10 +89,14 @@ function serverProperties(port: number, dataDir: string, tls: LocalKafkaTls, sas
     // Secured listeners, so the client's TLS and SASL paths are tested against a real broker: PLAIN and
     // SCRAM (its credentials live in the cluster metadata, added at format) over TLS, and certificate-only
     // mutual TLS.
-    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
     `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USER}="${saslPassword}";`,
     'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // OAUTHBEARER with Kafka's unsecured validator: any well-formed, unexpired token whose `sub` names the
+    // principal is accepted, unsigned. Enough to test the client's token path; a production broker checks
+    // signatures against its issuer (sasl.oauthbearer.jwks.endpoint.url).
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
     'ssl.keystore.type=PEM',
     `ssl.keystore.location=${tls.brokerKeystoreFile}`,
     'ssl.truststore.type=PEM',

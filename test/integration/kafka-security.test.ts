@@ -2,10 +2,12 @@
  * Sluice on a secured Kafka: the stack broker's SASL_SSL and mutual-TLS listeners, configured the way an
  * operator would (KAFKA_SECURITY_PROTOCOL and companions, read by loadKafkaSecurity). A whole topology
  * worker (consumer group, transactional checkpoints, admin, sink) runs over SCRAM-SHA-512 on TLS; PLAIN
- * and mutual TLS carry a round trip; a wrong password, a missing client certificate and an untrusted
+ * and mutual TLS carry a round trip; OAUTHBEARER refuses an expired token and takes the renewed one from
+ * its file without a new client config; a wrong password, a missing client certificate and an untrusted
  * broker certificate are each refused with their cause.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { loadKafkaSecurity } from '../../connectors/config/kafka-security.js';
@@ -18,8 +20,10 @@ import {
   mutualTlsBroker,
   mutualTlsEnv,
   noLocalSecuredBroker,
+  oauthBearerEnv,
   saslSslBroker,
   saslSslEnv,
+  unsecuredToken,
 } from '../support/kafka-security.js';
 
 /** A client of `broker` configured from `env` alone; failures are not retried, so refusals show at once. */
@@ -94,6 +98,33 @@ describe('secured Kafka listeners', { skip: noLocalSecuredBroker }, () => {
       await deleteTopics(kafka, [topic]);
     }
   });
+
+  it(
+    'OAUTHBEARER: an expired token is refused, and the renewed token in the same file carries a round trip',
+    { timeout: 60_000 },
+    async () => {
+      const { env, tokenFile } = oauthBearerEnv(unsecuredToken('sluice', -60_000));
+      const expired = await describe_(securedKafka(saslSslBroker, env, 0));
+      assert.ok('error' in expired, 'an expired token is refused');
+      assert.match(
+        expired.error.message,
+        /SASL OAUTHBEARER authentication failed: the broker refused the token: invalid_token/,
+      );
+
+      // The same settings, now reading a fresh token: what a sidecar's renewal looks like to a worker.
+      writeFileSync(tokenFile, unsecuredToken('sluice', 3_600_000));
+      const kafka = securedKafka(saslSslBroker, env);
+      const topic = uniqueName('sec-oauth');
+      await createTopic(kafka, topic, 1);
+      await produce(kafka, topic, [{ key: 'k', value: 'bearer' }]);
+      assert.deepEqual(
+        (await readAll(kafka, topic)).map((m) => String(m.value)),
+        ['bearer'],
+        'the record came back over OAUTHBEARER',
+      );
+      await deleteTopics(kafka, [topic]);
+    },
+  );
 
   it(
     'refuses a wrong password, a missing client certificate and an untrusted broker',

@@ -2,6 +2,8 @@
  * The local stack broker's secured listeners (deploy/stack/kafka.ts) as a client would be configured for
  * them: the environment an operator would set, so tests go through loadKafkaSecurity like a deployment.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ensureKafkaLibs, mutualTlsPort, saslSslPort } from '../../deploy/stack/kafka.js';
 import {
@@ -49,4 +51,29 @@ export function ensureLocalScramUser(): void {
   const password = readLocalSaslPassword(localTls);
   const libs = ensureKafkaLibs(paths.cacheDir, () => undefined);
   addScramCredentials(libs, endpoints.kafkaBrokers[0] as string, LOCAL_SASL_USER, password);
+}
+
+/**
+ * An unsigned JWT ("alg": "none") as Kafka's unsecured OAUTHBEARER validator takes it, expiring `expiresInMs`
+ * from now (negative: already expired).
+ */
+export function unsecuredToken(subject: string, expiresInMs: number): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Date.now();
+  return `${part({ alg: 'none' })}.${part({ sub: subject, iat: Math.floor(now / 1000) - 60, exp: Math.floor((now + expiresInMs) / 1000) })}.`;
+}
+
+/** The environment of an OAUTHBEARER client whose token file holds `token`; returns the file to renew it. */
+export function oauthBearerEnv(token: string): { env: NodeJS.ProcessEnv; tokenFile: string } {
+  const tokenFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-oauth-')), 'token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  return {
+    tokenFile,
+    env: {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+      KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+      KAFKA_SSL_CA_FILE: localTls.caFile,
+    },
+  };
 }

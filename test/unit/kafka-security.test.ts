@@ -104,3 +104,47 @@ test('each misconfiguration names what to fix', () => {
     /without KAFKA_SSL_KEY_FILE/,
   );
 });
+
+test('OAUTHBEARER reads the token file at every authentication, so a renewed token needs no restart', async () => {
+  const tokenFile = file('token', 'token-one\n');
+  const security = loadKafkaSecurity({
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+    KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+  });
+  const sasl = security.sasl as { mechanism: string; oauthBearerProvider: () => Promise<{ value: string }> };
+  assert.equal(sasl.mechanism, 'oauthbearer');
+  assert.deepEqual(await sasl.oauthBearerProvider(), { value: 'token-one' });
+  writeFileSync(tokenFile, 'token-two');
+  assert.deepEqual(await sasl.oauthBearerProvider(), { value: 'token-two' });
+  writeFileSync(tokenFile, '');
+  await assert.rejects(sasl.oauthBearerProvider(), /is empty; it must hold the current OAuth bearer token/);
+});
+
+test('OAUTHBEARER misconfigurations name the variable to fix', () => {
+  const oauth = { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'OAUTHBEARER' };
+  refused(oauth, /needs KAFKA_SASL_OAUTHBEARER_TOKEN_FILE/);
+  refused(
+    { ...oauth, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: path.join(dir, 'missing') },
+    /cannot be read \(ENOENT\)/,
+  );
+  refused({ ...oauth, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('empty-token', '\n') }, /is empty/);
+  refused(
+    { ...oauth, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('t', 'x'), KAFKA_SASL_USERNAME: 'svc' },
+    /KAFKA_SASL_USERNAME is set but KAFKA_SASL_MECHANISM=OAUTHBEARER authenticates with a token only/,
+  );
+  refused(
+    {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'PLAIN',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'p',
+      KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('t2', 'x'),
+    },
+    /KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is set but KAFKA_SASL_MECHANISM=PLAIN does not use it/,
+  );
+  refused(
+    { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('t3', 'x') },
+    /KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is set but KAFKA_SECURITY_PROTOCOL=SSL does not use it/,
+  );
+});
