@@ -8,39 +8,82 @@
  * position and the variant, so a replayed event rewrites the same key, and reads with FINAL see it once.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { applyMigrations, quoteString, type Migration, type MigrationReport } from '../clickhouse/index.js';
+import {
+  applyMigrations,
+  checkIdentifier,
+  quoteString,
+  type Migration,
+  type MigrationReport,
+} from '../clickhouse/index.js';
 import type { Prediction } from '../experiments/prediction.js';
 import type { Sink } from '../sink.js';
 
 export const PREDICTIONS_DATABASE = 'sluice';
 export const PREDICTIONS_TABLE = 'sluice.predictions';
 export const LABELS_TABLE = 'sluice.labels';
-/** Its own bookkeeping table, so these versions never collide with other modules' migrations. */
-export const PREDICTIONS_MIGRATIONS_TABLE = 'sluice.predictions_migrations';
 
-export const PREDICTION_MIGRATIONS: readonly Migration[] = [
+/** The migrations of the predictions and labels tables in `database` (another than `sluice` is for tests). */
+export const predictionMigrations = (database: string = PREDICTIONS_DATABASE): readonly Migration[] => [
   {
     version: 1,
     name: 'predictions and labels',
     up: [
-      `CREATE TABLE IF NOT EXISTS ${PREDICTIONS_TABLE} (
-        predictionId String, eventId String, entity String, eventTime UInt64, eventDate Date,
-        model String, modelVersion String, variant String, experiment String, experimentVersion UInt32,
-        shadow UInt8, score Float64, latencyMs Float64,
-        featureNames Array(String), featureValues Array(Float64),
-        sourceTopic String, sourcePartition UInt32, sourceOffset UInt64, loggedAt UInt64
-      ) ENGINE = ReplacingMergeTree(loggedAt) PARTITION BY toYYYYMM(eventDate) ORDER BY predictionId`,
-      `CREATE TABLE IF NOT EXISTS ${LABELS_TABLE} (
-        txnId String, entity String, ts UInt64, isFraud UInt8
-      ) ENGINE = ReplacingMergeTree(ts) ORDER BY txnId`,
+      {
+        replacingTable: {
+          table: `${database}.predictions`,
+          columns: [
+            ['predictionId', 'String'],
+            ['eventId', 'String'],
+            ['entity', 'String'],
+            ['eventTime', 'UInt64'],
+            ['eventDate', 'Date'],
+            ['model', 'String'],
+            ['modelVersion', 'String'],
+            ['variant', 'String'],
+            ['experiment', 'String'],
+            ['experimentVersion', 'UInt32'],
+            ['shadow', 'UInt8'],
+            ['score', 'Float64'],
+            ['latencyMs', 'Float64'],
+            ['featureNames', 'Array(String)'],
+            ['featureValues', 'Array(Float64)'],
+            ['sourceTopic', 'String'],
+            ['sourcePartition', 'UInt32'],
+            ['sourceOffset', 'UInt64'],
+            ['loggedAt', 'UInt64'],
+          ],
+          orderBy: ['predictionId'],
+          versionColumn: 'loggedAt',
+          partitionBy: 'toYYYYMM(eventDate)',
+        },
+      },
+      {
+        replacingTable: {
+          table: `${database}.labels`,
+          columns: [
+            ['txnId', 'String'],
+            ['entity', 'String'],
+            ['ts', 'UInt64'],
+            ['isFraud', 'UInt8'],
+          ],
+          orderBy: ['txnId'],
+          versionColumn: 'ts',
+        },
+      },
     ],
   },
 ];
 
-/** Creates the database and applies the migrations (idempotent; safe on every start). */
-export async function migratePredictionTables(client: ClickHouseClient): Promise<MigrationReport> {
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${PREDICTIONS_DATABASE}` });
-  return applyMigrations(client, PREDICTION_MIGRATIONS, { table: PREDICTIONS_MIGRATIONS_TABLE });
+export const PREDICTION_MIGRATIONS = predictionMigrations();
+
+/** Creates the database and the tables (idempotent; safe on every start). */
+export function migratePredictionTables(
+  client: ClickHouseClient,
+  database: string = PREDICTIONS_DATABASE,
+): Promise<MigrationReport> {
+  return applyMigrations(client, predictionMigrations(checkIdentifier(database, 'database')), {
+    table: `${database}.predictions_migrations`,
+  });
 }
 
 export interface PredictionRow {

@@ -15,6 +15,7 @@ import {
 } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ConfigError, type ClickHouseEndpoint } from '../config/endpoints.js';
+import { layoutOfEndpoint, rememberLayout } from './table-layout.js';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 
@@ -24,6 +25,14 @@ export interface ClickHouseClientOptions {
   /** The client logs every failed request itself; our writers report failures, so it is off by default. */
   readonly logLevel?: ClickHouseLogLevel;
 }
+
+const CLUSTER_SETTINGS = {
+  // A Distributed table otherwise acknowledges an insert once it is queued on the receiving node's disk;
+  // synchronous, the ack means each shard stored its rows, which is what committing offsets relies on.
+  // Reads stay eventually consistent: a shard's other replicas fetch a write in the background, and a
+  // read may reach one that has not yet (README, "The offline store on a ClickHouse cluster").
+  insert_distributed_sync: 1,
+} as const;
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 
@@ -63,12 +72,16 @@ export function createClickHouseClient(
   if (endpoint.mode === 'embedded') {
     return createClient({ connection: openChdb(endpoint.path), log });
   }
-  return createClient({
+  const layout = layoutOfEndpoint(endpoint);
+  const client = createClient({
     url: endpoint.url,
     username: endpoint.username,
     password: endpoint.password,
     database: endpoint.database,
     request_timeout: options.requestTimeoutMs ?? 30_000,
     log,
+    ...(layout.kind === 'cluster' ? { clickhouse_settings: CLUSTER_SETTINGS } : {}),
   });
+  rememberLayout(client, layout);
+  return client;
 }

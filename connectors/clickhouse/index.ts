@@ -18,6 +18,7 @@ export {
   type Migration,
   type MigrationOptions,
   type MigrationReport,
+  type MigrationStatement,
 } from './migrations.js';
 export {
   ClickHouseBatchWriter,
@@ -30,7 +31,9 @@ export {
   countFinal,
   countRaw,
   replacingMergeTreeDDL,
+  replacingTableStatements,
   type ReplacingTableSpec,
 } from './replacing-merge-tree.js';
+export { layoutOfEndpoint, onCluster, SINGLE_NODE, tableLayoutOf, type TableLayout } from './table-layout.js';
 export { checkIdentifier, checkTableName, quoteString, SqlTextError } from './sql-text.js';
 export { clickHouseErrorCode, isTransientClickHouseError } from './transient-errors.js';

@@ -16,7 +16,7 @@ const pool = new Map<string, Entry>();
 const keyOf = (endpoint: ClickHouseEndpoint) =>
   endpoint.mode === 'embedded'
     ? `embedded:${endpoint.path}`
-    : `http:${endpoint.url}:${endpoint.username}:${endpoint.database}`;
+    : `http:${endpoint.url}:${endpoint.username}:${endpoint.database}:${endpoint.cluster ?? ''}`;
 
 export interface SharedClickHouse {
   readonly client: ClickHouseClient;

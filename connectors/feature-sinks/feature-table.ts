@@ -6,7 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { applyMigrations, type Migration, type MigrationReport } from '../clickhouse/migrations.js';
-import { replacingMergeTreeDDL } from '../clickhouse/replacing-merge-tree.js';
+import { replacingMergeTreeDDL, type ReplacingTableSpec } from '../clickhouse/replacing-merge-tree.js';
 import type { FeatureRowRecord } from '../../schemas/index.js';
 import {
   checkFeatureName,
@@ -20,9 +20,9 @@ import {
 /** Bookkeeping table of the feature-table migrations (kept apart from the platform's own migrations). */
 export const FEATURE_MIGRATIONS_TABLE = 'sluice_feature_migrations';
 
-export function featureTableDDL(spec: FeatureViewSpec): string {
+export function featureTableSpec(spec: FeatureViewSpec): ReplacingTableSpec {
   const names = featureNames(spec).map((n) => checkFeatureName(spec.name, n));
-  return replacingMergeTreeDDL({
+  return {
     table: featureTableName(spec),
     columns: [
       ['entity', 'String'],
@@ -35,7 +35,14 @@ export function featureTableDDL(spec: FeatureViewSpec): string {
     ],
     orderBy: ['entity', 'window_start'],
     versionColumn: 'version',
-  });
+    // Every window of an entity on one shard: point-in-time joins per entity stay shard-local.
+    shardBy: ['entity'],
+  };
+}
+
+/** The single-node DDL (on a cluster, applyFeatureMigrations renders the spec for the cluster). */
+export function featureTableDDL(spec: FeatureViewSpec): string {
+  return replacingMergeTreeDDL(featureTableSpec(spec));
 }
 
 /**
@@ -47,7 +54,7 @@ export function featureTableMigration(spec: FeatureViewSpec): Migration {
   return {
     version: spec.versionNumber + 1,
     name: `create ${featureTableName(spec)}`,
-    up: [featureTableDDL(spec)],
+    up: [{ replacingTable: featureTableSpec(spec) }],
   };
 }
 

@@ -16,6 +16,7 @@ export {
   applyFeatureMigrations,
   FEATURE_MIGRATIONS_TABLE,
   featureTableDDL,
+  featureTableSpec,
   featureTableMigration,
   toTableRow,
   type FeatureTableRow,

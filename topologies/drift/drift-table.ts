@@ -27,12 +27,32 @@ export const driftMigrations = (table: string = DRIFT_METRICS_TABLE): readonly M
     version: 1,
     name: 'drift metrics',
     up: [
-      `CREATE TABLE IF NOT EXISTS ${checkTableName(table)} (
-        model String, modelVersion String, target String, feature String, metric String,
-        value Float64, threshold Nullable(Float64), sampleSize UInt64, breached UInt8,
-        consecutiveBreaches UInt32, windowStart UInt64, windowEnd UInt64, windowDate Date, writtenAt UInt64
-      ) ENGINE = ReplacingMergeTree(writtenAt) PARTITION BY toYYYYMM(windowDate)
-      ORDER BY (model, modelVersion, target, feature, metric, windowStart)`,
+      {
+        replacingTable: {
+          table: checkTableName(table),
+          columns: [
+            ['model', 'String'],
+            ['modelVersion', 'String'],
+            ['target', 'String'],
+            ['feature', 'String'],
+            ['metric', 'String'],
+            ['value', 'Float64'],
+            ['threshold', 'Nullable(Float64)'],
+            ['sampleSize', 'UInt64'],
+            ['breached', 'UInt8'],
+            ['consecutiveBreaches', 'UInt32'],
+            ['windowStart', 'UInt64'],
+            ['windowEnd', 'UInt64'],
+            ['windowDate', 'Date'],
+            ['writtenAt', 'UInt64'],
+          ],
+          orderBy: ['model', 'modelVersion', 'target', 'feature', 'metric', 'windowStart'],
+          versionColumn: 'writtenAt',
+          partitionBy: 'toYYYYMM(windowDate)',
+          // A model version's history of one feature stays on one shard.
+          shardBy: ['model', 'modelVersion', 'feature'],
+        },
+      },
     ],
   },
 ];
@@ -42,8 +62,6 @@ export async function migrateDriftTables(
   client: Pick<ClickHouseClient, 'command' | 'query' | 'insert'>,
   table: string = DRIFT_METRICS_TABLE,
 ): Promise<MigrationReport> {
-  const [database] = checkTableName(table).split('.');
-  if (table.includes('.')) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   const bookkeeping = table === DRIFT_METRICS_TABLE ? DRIFT_MIGRATIONS_TABLE : `${table}_migrations`;
   return applyMigrations(client as ClickHouseClient, driftMigrations(table), { table: bookkeeping });
 }
