@@ -44,6 +44,7 @@ export function registryService(endpoints: Endpoints, { paths, env }: ServiceCon
     externalReason: externalReason(endpoints.external.schemaRegistry, 'SCHEMA_REGISTRY_URL', host),
     managed,
     logFile,
+    after: 'kafka',
     readyTimeoutMs: 60_000,
     probe: () => probeRegistry(url),
     async start() {

@@ -2,8 +2,30 @@
 import type { Managed } from './process.js';
 import type { StackPaths } from './paths.js';
 
-export type ServiceName = 'kafka' | 'redis' | 'clickhouse' | 'registry';
+export type ServiceName =
+  | 'kafka'
+  | 'redis'
+  | 'clickhouse'
+  | 'registry'
+  | 'zookeeper'
+  | 'clickhouse-s1r1'
+  | 'clickhouse-s1r2'
+  | 'clickhouse-s2r1'
+  | 'clickhouse-s2r2';
+/** What `sluice stack up` starts by default. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'redis', 'clickhouse', 'registry'];
+/** The local ClickHouse cluster (ZooKeeper and 2 shards x 2 replicas), started only on request. */
+export const CLICKHOUSE_CLUSTER_SERVICE_NAMES: readonly ServiceName[] = [
+  'zookeeper',
+  'clickhouse-s1r1',
+  'clickhouse-s1r2',
+  'clickhouse-s2r1',
+  'clickhouse-s2r2',
+];
+export const ALL_SERVICE_NAMES: readonly ServiceName[] = [
+  ...SERVICE_NAMES,
+  ...CLICKHOUSE_CLUSTER_SERVICE_NAMES,
+];
 
 export interface Health {
   readonly ok: boolean;
@@ -28,6 +50,8 @@ export interface StackService {
   readonly ownVersion?: string;
   readonly logFile: string;
   readonly readyTimeoutMs: number;
+  /** Starts once this one is up (when both are selected); skipped if it failed. */
+  readonly after?: ServiceName;
   /** Bounded in time; never throws. */
   probe(): Promise<Health>;
   /** Checks prerequisites, prepares files and spawns the process; throws StackError naming the fix. */

@@ -4,6 +4,7 @@
  */
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { clickhouseService } from './clickhouse.js';
+import { clusterNodeServices } from './clickhouse-cluster.js';
 import { kafkaService } from './kafka.js';
 import { withStackLock } from './lock.js';
 import { displayPath, stackPaths } from './paths.js';
@@ -11,13 +12,16 @@ import { errorText, hostPortOfBroker, portOpen, sleep } from './probe.js';
 import { isRunning, logTail, ownedPid, stopOwned } from './process.js';
 import { redisService } from './redis.js';
 import { registryService } from './registry.js';
-import { SERVICE_NAMES } from './service.js';
+import { zookeeperService } from './zookeeper.js';
+import { ALL_SERVICE_NAMES, CLICKHOUSE_CLUSTER_SERVICE_NAMES, SERVICE_NAMES } from './service.js';
 import type { Health, ServiceContext, ServiceName, StackService } from './service.js';
 
 export interface StackOptions {
   /** Only these services (default: all). */
   readonly only?: readonly ServiceName[];
   readonly skip?: readonly ServiceName[];
+  /** Also the local ClickHouse cluster (ZooKeeper and four nodes), which is left out by default. */
+  readonly withClickHouseCluster?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Where human output goes; one line per call. */
   readonly print?: (line: string) => void;
@@ -25,26 +29,37 @@ export interface StackOptions {
 
 type Say = (message: string) => void;
 
-function selectServices(options: StackOptions): { services: StackService[]; ctx: ServiceContext } {
+function selectServices(
+  options: StackOptions,
+  byDefault: readonly ServiceName[] = SERVICE_NAMES,
+): { services: StackService[]; ctx: ServiceContext } {
   const env = options.env ?? process.env;
   const ctx: ServiceContext = { paths: stackPaths(env), env };
   const endpoints = loadEndpoints(env); // throws ConfigError naming the fix
-  const all: Record<ServiceName, StackService> = {
-    kafka: kafkaService(endpoints, ctx),
-    redis: redisService(endpoints, ctx),
-    clickhouse: clickhouseService(endpoints, ctx),
-    registry: registryService(endpoints, ctx),
-  };
-  const wanted = SERVICE_NAMES.filter(
+  const services = [
+    kafkaService(endpoints, ctx),
+    redisService(endpoints, ctx),
+    clickhouseService(endpoints, ctx),
+    registryService(endpoints, ctx),
+    zookeeperService(ctx),
+    ...clusterNodeServices(ctx),
+  ];
+  const all = new Map(services.map((svc) => [svc.name, svc]));
+  const universe = options.only?.length
+    ? ALL_SERVICE_NAMES
+    : options.withClickHouseCluster
+      ? [...new Set([...byDefault, ...CLICKHOUSE_CLUSTER_SERVICE_NAMES])]
+      : byDefault;
+  const wanted = universe.filter(
     (n) => (!options.only?.length || options.only.includes(n)) && !options.skip?.includes(n),
   );
-  return { services: wanted.map((n) => all[n]), ctx };
+  return { services: wanted.map((n) => all.get(n)!), ctx };
 }
 
 const sayFor =
   (print: (line: string) => void, name: string): Say =>
   (m) =>
-    print(`${name.padEnd(11)}${m}`);
+    print(`${name.padEnd(15)} ${m}`);
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const versionNote = (h: Health, svc: StackService, ours: boolean) => {
   const v = h.version ?? (ours ? svc.ownVersion : undefined);
@@ -151,19 +166,29 @@ export async function stackUp(options: StackOptions = {}): Promise<number> {
   return withStackLock(ctx.paths.stateDir, sayFor(print, 'stack'), async () => {
     const t0 = Date.now();
     const results = new Map<ServiceName, UpResult>();
-    const run = async (svc: StackService) =>
-      results.set(svc.name, await bringUp(svc, sayFor(print, svc.name)));
-    // Independent services start in parallel; the registry keeps its schemas in Kafka, so it waits for it.
-    await Promise.all(services.filter((s) => s.name !== 'registry').map(run));
-    const registry = services.find((s) => s.name === 'registry');
-    if (registry) {
-      if (results.get('kafka') === 'failed' && !registry.externalReason) {
-        sayFor(print, 'registry')('skipped: it needs Kafka, which failed above');
-        results.set('registry', 'skipped');
-      } else {
-        await run(registry);
+    // Independent services start in parallel; one that needs another (the registry keeps its schemas in
+    // Kafka, the cluster nodes keep their metadata in ZooKeeper) waits for it, and is skipped if it failed.
+    const selected = new Set(services.map((s) => s.name));
+    const outcomes = new Map<ServiceName, Promise<UpResult>>();
+    const outcomeOf = (svc: StackService): Promise<UpResult> => {
+      let outcome = outcomes.get(svc.name);
+      if (!outcome) {
+        outcome = (async () => {
+          const dependency = svc.after && selected.has(svc.after) ? svc.after : undefined;
+          if (dependency) {
+            const before = await outcomeOf(services.find((s) => s.name === dependency)!);
+            if ((before === 'failed' || before === 'skipped') && !svc.externalReason) {
+              sayFor(print, svc.name)(`skipped: it needs ${dependency}, which failed above`);
+              return 'skipped';
+            }
+          }
+          return bringUp(svc, sayFor(print, svc.name));
+        })();
+        outcomes.set(svc.name, outcome);
       }
-    }
+      return outcome;
+    };
+    await Promise.all(services.map(async (svc) => results.set(svc.name, await outcomeOf(svc))));
     const count = (r: UpResult) => [...results.values()].filter((x) => x === r).length;
     const bad = count('failed') + count('skipped');
     print(
@@ -226,10 +251,13 @@ export function formatStatus(rows: readonly ServiceStatus[]): string[] {
   );
 }
 
-/** Stops what we started (pid files), registry first since it depends on Kafka. Returns the exit code. */
+/**
+ * Stops what we started (pid files), dependents first (the registry before Kafka, the cluster nodes before
+ * ZooKeeper); by default every service, the cluster included. Returns the exit code.
+ */
 export async function stackDown(options: StackOptions & { graceMs?: number } = {}): Promise<number> {
   const print = options.print ?? console.log;
-  const { services, ctx } = selectServices(options);
+  const { services, ctx } = selectServices(options, ALL_SERVICE_NAMES);
   return withStackLock(ctx.paths.stateDir, sayFor(print, 'stack'), async () => {
     let failures = 0;
     for (const svc of [...services].reverse()) {
