@@ -1,8 +1,9 @@
 /**
  * The A/B report against rows with a known answer: AUC (with ties), log loss and precision@k are computed
  * here independently (brute force over all positive/negative pairs, direct sums, a sort), and the bootstrap
- * interval is checked for determinism, coverage and width. Run on embedded chdb and on the HTTP server
- * (ClickHouse 18.16 in the local stack) when it is reachable.
+ * interval is checked for determinism, coverage and width. Run on embedded chdb, on the HTTP server
+ * (ClickHouse 18.16 in the local stack) when it is reachable, and on the stack's ClickHouse cluster, where
+ * the report reads Distributed tables over 2 shards x 2 replicas.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,11 +16,13 @@ import type { ClickHouseEndpoint } from '../../connectors/config/endpoints.js';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import {
   insertLabels,
+  LABELS_TABLE,
   migratePredictionTables,
   PREDICTIONS_TABLE,
   toPredictionRow,
 } from '../../connectors/clickhouse-tables/predictions.js';
 import type { Prediction } from '../../connectors/experiments/prediction.js';
+import { localClusterEndpoint, syncLocalClusterReplicas } from '../support/clickhouse-cluster.js';
 import { experimentReport } from '../../services/experiments-report/experiment-report.js';
 
 const run = randomUUID().slice(0, 8);
@@ -119,6 +122,12 @@ const modes: { name: string; endpoint: () => ClickHouseEndpoint; available: () =
       }
     },
   },
+  {
+    name: 'cluster sluice via node s1r1',
+    endpoint: () => localClusterEndpoint(),
+    // `npm run test:integration` starts the cluster; it is not optional there.
+    available: async () => true,
+  },
 ];
 
 const clients: ClickHouseClient[] = [];
@@ -130,7 +139,7 @@ for (const mode of modes) {
       const client = createClickHouseClient(mode.endpoint());
       clients.push(client);
       await migratePredictionTables(client);
-      const experiment = `ab-${run}-${mode.name.startsWith('http') ? 'h' : 'e'}`;
+      const experiment = `ab-${run}-${mode.name.split(' ')[0]}`;
       const rows = dataset();
       const ids = rows.map((_, i) => `${experiment}-t${i}`);
       const predictions = rows.map((r, i) => prediction(ids[i]!, r, experiment));
@@ -155,6 +164,8 @@ for (const mode of modes) {
         client,
         rows.map((r, i) => ({ txnId: ids[i]!, entity: 'x', ts: 1, isFraud: r.label === 1 })),
       );
+      // Replicas copy in the background; the report must see every row on whichever replica it reads.
+      if (mode.name.startsWith('cluster')) await syncLocalClusterReplicas([PREDICTIONS_TABLE, LABELS_TABLE]);
 
       const k = 50;
       const report = await experimentReport(client, experiment, { k, resamples: 300, seed: 5 });

@@ -1,10 +1,13 @@
 /**
- * README's ClickHouse section (for analysts) is executable: every `-- name:` query in it runs against tables made by Sluice's own
- * migrations (embedded chdb, a fresh folder), filled with rows in the shape the sinks write, each row
- * inserted twice as a replay after a crash would. Each result must equal the answer computed here from the
- * distinct rows: FINAL collapses the replays, and a query the schema no longer fits fails.
+ * README's ClickHouse section (for analysts) is executable: every `-- name:` query in it runs against
+ * tables made by Sluice's own migrations, filled with rows in the shape the sinks write, each row inserted
+ * twice as a replay after a crash would. Each result must equal the answer computed here from the distinct
+ * rows: FINAL collapses the replays, and a query the schema no longer fits fails. Run on embedded chdb
+ * (current ClickHouse), on the stack's 18.16 server, and on its 18.16 cluster through Distributed tables;
+ * on the shared servers the tables live in a database of the run's own.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,22 +15,19 @@ import { after, before, describe, it } from 'node:test';
 import { createClickHouseClient, type ClickHouseClient } from '../../connectors/clickhouse/index.js';
 import {
   migratePredictionTables,
-  LABELS_TABLE,
-  PREDICTIONS_TABLE,
   type PredictionRow,
 } from '../../connectors/clickhouse-tables/predictions.js';
+import { loadEndpoints, type ClickHouseEndpoint } from '../../connectors/config/endpoints.js';
 import {
   applyFeatureMigrations,
   featureTableName,
   toTableRow,
 } from '../../connectors/feature-sinks/index.js';
 import type { DriftMetricRecord, FeatureRowRecord } from '../../schemas/index.js';
-import {
-  DRIFT_METRICS_TABLE,
-  migrateDriftTables,
-  toDriftMetricRow,
-} from '../../topologies/drift/drift-table.js';
+import { LOCAL_CLUSTER_NAME } from '../../deploy/stack/clickhouse-cluster.js';
+import { migrateDriftTables, toDriftMetricRow } from '../../topologies/drift/drift-table.js';
 import { viewByName } from '../../topologies/features/view-catalog.js';
+import { localClusterEndpoint, syncLocalClusterReplicas } from '../support/clickhouse-cluster.js';
 
 const DOC = path.resolve('README.md');
 const queries = new Map(
@@ -207,83 +207,149 @@ function expected(name: string): Record<string, unknown>[] {
   }
 }
 
-describe("the README's ClickHouse queries", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-analyst-queries-'));
-  let client: ClickHouseClient;
+interface Mode {
+  readonly name: string;
+  /** Where the tables go: `sluice` in a fresh chdb folder; a database of this run's own on shared servers. */
+  readonly database: string;
+  readonly endpoint: () => ClickHouseEndpoint;
+  /** ON CLUSTER for the database's DDL, and replicas to sync before reading. */
+  readonly cluster?: string;
+}
 
-  before(async () => {
-    client = createClickHouseClient({ mode: 'embedded', path: dir });
-    await migratePredictionTables(client);
-    await migrateDriftTables(client);
-    await applyFeatureMigrations(client, [view]);
-    // Twice each, the second a later replay: FINAL must show every key once.
-    for (const replay of [0, 1]) {
-      await client.insert({
-        table: PREDICTIONS_TABLE,
-        values: [...predictions, otherExperiment].map((p) => ({ ...p, loggedAt: p.loggedAt + replay })),
-        format: 'JSONEachRow',
-      });
-      await client.insert({ table: LABELS_TABLE, values: labels, format: 'JSONEachRow' });
-      await client.insert({
-        table: featureTableName(view),
-        values: featureRows.map((r) => toTableRow(view, r)),
-        format: 'JSONEachRow',
-      });
-      await client.insert({
-        table: DRIFT_METRICS_TABLE,
-        values: drift.map((d) => toDriftMetricRow(d, T0 + replay)),
-        format: 'JSONEachRow',
-      });
-    }
-  });
-  after(async () => {
-    await client?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+const runDatabase = `sluice_aq_${randomUUID().slice(0, 8)}`;
+const chdbDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-analyst-queries-'));
+const modes: Mode[] = [
+  {
+    name: 'embedded chdb (current ClickHouse)',
+    database: 'sluice',
+    endpoint: () => ({ mode: 'embedded', path: chdbDir }),
+  },
+  {
+    name: 'ClickHouse 18.16 server',
+    database: runDatabase,
+    endpoint: () => ({
+      mode: 'http',
+      url: loadEndpoints().clickhouseHttpUrl,
+      username: 'default',
+      password: '',
+      database: runDatabase,
+    }),
+  },
+  {
+    name: 'ClickHouse 18.16 cluster (Distributed tables)',
+    database: runDatabase,
+    endpoint: () => localClusterEndpoint(undefined, runDatabase),
+    cluster: LOCAL_CLUSTER_NAME,
+  },
+];
 
-  it('names the current feature table of card_txn_1m', () => {
-    assert.match(
-      queries.get('feature-history') ?? '',
-      new RegExp(`FROM ${featureTableName(view)} FINAL`),
-      'the view changed version: update the table name in README.md',
-    );
-  });
+/** The README's SQL for tables in `database` (the README names the production database, `sluice`). */
+const inDatabase = (sql: string, database: string) => sql.replaceAll('sluice.', `${database}.`);
 
-  it('has the documented queries', () => {
-    assert.deepEqual([...queries.keys()].sort(), [
-      'drift-breaches',
-      'feature-history',
-      'served-feature',
-      'variant-precision',
-      'variant-summary',
-    ]);
-  });
+after(() => rmSync(chdbDir, { recursive: true, force: true }));
 
-  for (const [name, sql] of queries) {
-    it(`${name}: the documented query gives the answer`, async () => {
-      const rows = await (
-        await client.query({ query: sql, format: 'JSONEachRow' })
-      ).json<Record<string, unknown>>();
-      const want = expected(name);
-      assert.ok(want.length > 0, `${name}: the fixture must give this query something to find`);
-      assert.deepEqual(
-        rows.map((r, i) => asAnswered(r, want[i])),
-        want,
+for (const mode of modes) {
+  describe(`the README's ClickHouse queries on ${mode.name}`, () => {
+    const { database } = mode;
+    const onCluster = mode.cluster ? ` ON CLUSTER ${mode.cluster}` : '';
+    const predictionsTable = `${database}.predictions`;
+    const driftTable = `${database}.drift_metrics`;
+    let client: ClickHouseClient;
+    let admin: ClickHouseClient | undefined;
+
+    before(async () => {
+      const endpoint = mode.endpoint();
+      if (endpoint.mode === 'http') {
+        // The client's own database must exist before it connects to it; an operator creates it once.
+        admin = createClickHouseClient({ ...endpoint, database: 'default', cluster: undefined });
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${onCluster}` });
+      }
+      client = createClickHouseClient(endpoint);
+      await migratePredictionTables(client, database);
+      await migrateDriftTables(client, driftTable);
+      await applyFeatureMigrations(client, [view]);
+      // Twice each, the second a later replay: FINAL must show every key once.
+      for (const replay of [0, 1]) {
+        await client.insert({
+          table: predictionsTable,
+          values: [...predictions, otherExperiment].map((p) => ({ ...p, loggedAt: p.loggedAt + replay })),
+          format: 'JSONEachRow',
+        });
+        await client.insert({ table: `${database}.labels`, values: labels, format: 'JSONEachRow' });
+        await client.insert({
+          table: featureTableName(view),
+          values: featureRows.map((r) => toTableRow(view, r)),
+          format: 'JSONEachRow',
+        });
+        await client.insert({
+          table: driftTable,
+          values: drift.map((d) => toDriftMetricRow(d, T0 + replay)),
+          format: 'JSONEachRow',
+        });
+      }
+      if (mode.cluster) {
+        await syncLocalClusterReplicas([
+          predictionsTable,
+          `${database}.labels`,
+          `${database}.${featureTableName(view)}`,
+          driftTable,
+        ]);
+      }
+    });
+    after(async () => {
+      await client?.close();
+      await admin
+        ?.command({ query: `DROP DATABASE IF EXISTS ${database}${onCluster}` })
+        .catch(() => undefined);
+      await admin?.close();
+    });
+
+    it('names the current feature table of card_txn_1m', () => {
+      assert.match(
+        queries.get('feature-history') ?? '',
+        new RegExp(`FROM ${featureTableName(view)} FINAL`),
+        'the view changed version: update the table name in README.md',
       );
     });
-  }
 
-  it('without FINAL the replays are still counted, which is why every query uses it', async () => {
-    const raw = await (
-      await client.query({ query: `SELECT count() AS n FROM ${PREDICTIONS_TABLE}`, format: 'JSONEachRow' })
-    ).json<{ n: string }>();
-    const final = await (
-      await client.query({
-        query: `SELECT count() AS n FROM ${PREDICTIONS_TABLE} FINAL`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ n: string }>();
-    assert.equal(Number(final[0]!.n), predictions.length + 1);
-    assert.ok(Number(raw[0]!.n) >= Number(final[0]!.n));
+    it('has the documented queries', () => {
+      assert.deepEqual([...queries.keys()].sort(), [
+        'drift-breaches',
+        'feature-history',
+        'served-feature',
+        'variant-precision',
+        'variant-summary',
+      ]);
+    });
+
+    for (const [name, sql] of queries) {
+      it(`${name}: the documented query gives the answer`, async () => {
+        const rows = await (
+          await client.query({ query: inDatabase(sql, database), format: 'JSONEachRow' })
+        ).json<Record<string, unknown>>();
+        const want = expected(name);
+        assert.ok(want.length > 0, `${name}: the fixture must give this query something to find`);
+        assert.deepEqual(
+          rows.map((r, i) => asAnswered(r, want[i])),
+          want,
+        );
+      });
+    }
+
+    it('without FINAL the replays are still counted, which is why every query uses it', async () => {
+      const count = async (final: string) =>
+        Number(
+          (
+            await (
+              await client.query({
+                query: `SELECT count() AS n FROM ${predictionsTable}${final}`,
+                format: 'JSONEachRow',
+              })
+            ).json<{ n: string }>()
+          )[0]!.n,
+        );
+      assert.equal(await count(' FINAL'), predictions.length + 1);
+      assert.ok((await count('')) >= (await count(' FINAL')));
+    });
   });
-});
+}

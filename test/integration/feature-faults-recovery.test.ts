@@ -34,13 +34,13 @@ import {
   uniqueName,
   waitForCommittedEnd,
 } from '../support/kafka.js';
+import { assertMinuteWindows, cardTxns, hoursAgo, windowClosers } from '../support/card-txns.js';
 
 const kafka = testKafka();
 const name = uniqueName('fv-faults');
 const source = `${name}.in`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-fv-faults-'));
 const PARTITIONS = 3;
-const MIN = 60_000;
 const started: ChildProcess[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,19 +162,7 @@ test(
     const serde = createAvroSerde(TxnEvent, createRegistryClient(endpoints.schemaRegistryUrl), {
       topic: source,
     });
-    const t0 = Math.floor((Date.now() - 4 * 3_600_000) / 3_600_000) * 3_600_000;
-    const events: TxnEventRecord[] = Array.from({ length: 800 }, (_, i) => ({
-      txnId: `t${i}`,
-      cardId: `card-${i % 20}`,
-      accountId: `a${i % 20}`,
-      merchantId: `m${i % 7}`,
-      merchantCategory: '5411',
-      amount: 1 + ((i * 53) % 700),
-      currency: 'EUR',
-      country: 'DE',
-      channel: 'POS',
-      ts: t0 + i * 1500,
-    }));
+    const events = cardTxns(800, { cards: 20, t0: hoursAgo(), stepMs: 1500 });
     const encode = async (list: TxnEventRecord[]): Promise<Message[]> =>
       Promise.all(list.map(async (e) => ({ key: e.cardId, value: await serde.serialize(e) })));
 
@@ -222,11 +210,7 @@ test(
       await waitUntil('clickhouse back', probeClickHouse, 30_000);
 
       // Close every window: one event per partition far ahead of the rest.
-      const flush: Message[] = [];
-      for (let p = 0; p < PARTITIONS; p += 1) {
-        const e = { ...events[0]!, txnId: `flush-${p}`, cardId: `flush-${p}`, ts: t0 + 3 * 3_600_000 };
-        flush.push({ partition: p, key: e.cardId, value: await serde.serialize(e) });
-      }
+      const flush = await windowClosers(events[0]!, PARTITIONS, (e) => serde.serialize(e));
       await produce(kafka, source, flush);
 
       // Lag back to zero: the group's committed offsets reach the end of every partition.
@@ -245,14 +229,6 @@ test(
     );
 
     // Reference by brute force.
-    const minute = new Map<string, { n: number; sum: number }>();
-    for (const e of events) {
-      const k = `${e.cardId}@${Math.floor(e.ts / MIN) * MIN}`;
-      const agg = minute.get(k) ?? { n: 0, sum: 0 };
-      agg.n += 1;
-      agg.sum += e.amount;
-      minute.set(k, agg);
-    }
     const client = createClickHouseClient(clickhouse);
     const redis = new Redis(redisUrl);
     try {
@@ -264,13 +240,7 @@ test(
           })
         ).json<Record<string, string | number>>();
       const rows1m = await rows(cardViews[0]);
-      assert.equal(rows1m.length, minute.size, 'every 1-minute window is stored exactly once');
-      for (const r of rows1m) {
-        const want = minute.get(`${r.entity}@${Number(r.window_start)}`);
-        assert.ok(want, `unexpected window ${r.entity}@${r.window_start}`);
-        assert.equal(Number(r.txnCount1m), want.n, `count of ${r.entity}@${r.window_start}`);
-        assert.equal(Number(r.amountSum1m), want.sum, `sum of ${r.entity}@${r.window_start}`);
-      }
+      assertMinuteWindows(rows1m, events);
       const total = (list: Record<string, string | number>[], f: string) =>
         list.reduce((s, r) => s + Number(r[f]), 0);
       assert.equal(

@@ -26,6 +26,7 @@ import {
   uniqueName,
   waitForCommittedEnd,
 } from '../support/kafka.js';
+import { cardTxns, hoursAgo, windowClosers } from '../support/card-txns.js';
 
 const kafka = testKafka();
 const name = uniqueName('fv-replay');
@@ -114,29 +115,17 @@ test(
     const serde = createAvroSerde(TxnEvent, createRegistryClient(endpoints.schemaRegistryUrl), {
       topic: source,
     });
-    const t0 = Math.floor((Date.now() - 4 * 3_600_000) / 3_600_000) * 3_600_000;
-    const events: TxnEventRecord[] = [];
-    for (let i = 0; i < 600; i += 1) {
-      events.push({
-        txnId: `t${i}`,
-        cardId: `card-${i % 20}`,
-        accountId: `a${i % 20}`,
-        merchantId: `m${i % 7}`,
-        merchantCategory: '5411',
-        amount: 1 + ((i * 37) % 500),
-        currency: 'EUR',
-        country: 'DE',
-        channel: 'POS',
-        ts: t0 + i * 2000, // 20 minutes in all, increasing: nothing is late
-      });
-    }
+    // 20 minutes in all, increasing: nothing is late.
+    const events = cardTxns(600, {
+      cards: 20,
+      t0: hoursAgo(),
+      stepMs: 2000,
+      amountStep: 37,
+      amountRange: 500,
+    });
     const messages: Message[] = [];
     for (const e of events) messages.push({ key: e.cardId, value: await serde.serialize(e) });
-    // One event per partition far enough ahead to close every window (1 h hops, 30 min sessions).
-    for (let p = 0; p < PARTITIONS; p += 1) {
-      const flush = { ...events[0]!, txnId: `flush-${p}`, cardId: `flush-${p}`, ts: t0 + 3 * 3_600_000 };
-      messages.push({ partition: p, key: flush.cardId, value: await serde.serialize(flush) });
-    }
+    messages.push(...(await windowClosers(events[0]!, PARTITIONS, (e) => serde.serialize(e))));
     await produce(kafka, source, messages);
 
     await runPass(name, serde);

@@ -3,7 +3,8 @@
  * whose window ended at or before the label time. Feature rows stamped just after a label carry a
  * distinctive value (LEAK); no cell of the set may hold it. The same assertion run on a set built with
  * the guard flipped to '>=' must fail, which proves the test can catch a leak. Runs on embedded chdb
- * (ASOF JOIN) and on the ClickHouse 18.16 server (argMax form).
+ * (ASOF JOIN), on the ClickHouse 18.16 server (argMax form), and on the stack's 18.16 cluster (Distributed
+ * tables over 2 shards x 2 replicas; `sluice stack up --with-clickhouse-cluster`).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
   toTableRow,
   type FeatureViewSpec,
 } from '../../connectors/feature-sinks/index.js';
+import { localClusterEndpoint, syncLocalClusterReplicas } from '../support/clickhouse-cluster.js';
 import { buildTrainingSet, type LabelEvent } from '../../services/training-set/index.js';
 
 const LEAK = 999_999;
@@ -35,6 +37,10 @@ const modes: { name: string; endpoint: ClickHouseEndpoint }[] = [
       password: '',
       database: 'default',
     },
+  },
+  {
+    name: 'ClickHouse 18.16 cluster over HTTP (argMax form, Distributed tables)',
+    endpoint: localClusterEndpoint(),
   },
 ];
 
@@ -136,7 +142,8 @@ for (const mode of modes) {
       { timeout: 60_000 },
       async () => {
         client = createClickHouseClient(mode.endpoint);
-        const view = spec(mode.endpoint.mode);
+        const clustered = mode.endpoint.mode === 'http' && mode.endpoint.cluster !== undefined;
+        const view = spec(clustered ? 'cluster' : mode.endpoint.mode);
         tables.push(featureTableName(view));
         await applyFeatureMigrations(client, [view]);
         const { rows, labels } = dataset();
@@ -157,8 +164,9 @@ for (const mode of modes) {
         // Twice, as a replay would: the ReplacingMergeTree + FINAL must make it count once.
         await client.insert({ table: featureTableName(view), values: tableRows, format: 'JSONEachRow' });
         await client.insert({ table: featureTableName(view), values: tableRows, format: 'JSONEachRow' });
+        if (clustered) await syncLocalClusterReplicas([`default.${featureTableName(view)}`]);
 
-        const out = path.join(tmp, `${mode.endpoint.mode}.csv`);
+        const out = path.join(tmp, `${view.name}.csv`);
         let lastProgress: [number, number] = [0, 0];
         const result = await buildTrainingSet({
           client,
@@ -200,8 +208,14 @@ for (const mode of modes) {
     );
 
     after(async () => {
-      for (const t of tables)
-        await client?.command({ query: `DROP TABLE IF EXISTS ${t}` }).catch(() => undefined);
+      // On the cluster: the Distributed table and the replicated tables under it, on every node.
+      const cluster =
+        mode.endpoint.mode === 'http' && mode.endpoint.cluster ? ` ON CLUSTER ${mode.endpoint.cluster}` : '';
+      const drops = tables.flatMap((t) => (cluster ? [t, `${t}_local`] : [t]));
+      for (const t of drops)
+        await client
+          ?.command({ query: `DROP TABLE IF EXISTS default.${t}${cluster}` })
+          .catch(() => undefined);
       if (mode.endpoint.mode === 'http') await client?.close();
     });
   });
