@@ -19,6 +19,7 @@ let consumer: Consumer | undefined;
 interface Status {
   topology: string;
   state: string;
+  neverRan: boolean;
   members: { clientId: string }[];
   lag: { total: number; partitions: { partition: number; committed: string | null; lag: number }[] } | null;
 }
@@ -47,6 +48,14 @@ test(
       source,
       Array.from({ length: 30 }, (_, i) => ({ partition: i % 3, key: `k${i}`, value: String(i) })),
     );
+
+    // Before any worker: Kafka knows no such group ("Dead"), and the table says what that means here.
+    const before = status();
+    assert.equal(before.state, 'Dead');
+    assert.equal(before.neverRan, true);
+    const table = sluice('status', name, '--source', source);
+    assert.match(table.stdout, new RegExp(`${name}\\s+never ran\\s+0\\s+30`));
+
     // The group committed 4 of partition 0's 10 records and all of partition 1's; never partition 2.
     await withAdmin(kafka, (admin) =>
       admin.setOffsets({
@@ -62,6 +71,7 @@ test(
     const idle = status();
     assert.equal(idle.topology, name);
     assert.equal(idle.state, 'Empty');
+    assert.equal(idle.neverRan, false);
     assert.deepEqual(idle.members, []);
     assert.deepEqual(
       idle.lag?.partitions.map((p) => [p.partition, p.committed, p.lag]),

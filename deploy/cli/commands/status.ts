@@ -23,6 +23,8 @@ interface TopologyStatus {
   /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty (no worker), Dead. */
   readonly state: string;
   readonly members: readonly { readonly clientId: string; readonly host: string }[];
+  /** Kafka calls a group it does not know "Dead"; with nothing ever committed, the topology never ran. */
+  readonly neverRan: boolean;
   readonly lag: { readonly total: number; readonly partitions: readonly PartitionLag[] } | null;
   readonly error?: string;
 }
@@ -40,16 +42,17 @@ async function statusOf(
   const base = { topology, source, state: group?.state ?? 'Dead', members };
   try {
     const partitions = await kafkaLagReader(admin).lag(groupId, [source]);
-    return { ...base, lag: { total: partitions.reduce((s, p) => s + p.lag, 0), partitions } };
+    const neverRan = base.state === 'Dead' && partitions.every((p) => p.committed === null);
+    return { ...base, neverRan, lag: { total: partitions.reduce((s, p) => s + p.lag, 0), partitions } };
   } catch (err) {
-    return { ...base, lag: null, error: err instanceof Error ? err.message : String(err) };
+    return { ...base, neverRan: false, lag: null, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
 function printTable(statuses: readonly TopologyStatus[]): void {
   const rows = statuses.map((s) => [
     s.topology,
-    s.state,
+    s.neverRan ? 'never ran' : s.state,
     String(s.members.length),
     s.lag === null ? '-' : s.lag.total.toLocaleString('en-US'),
     s.lag === null
