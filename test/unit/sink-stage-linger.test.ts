@@ -245,3 +245,17 @@ test('nothing is written after unsubscribe (revoke): the idle flush is cancelled
   await sleep(20);
   assert.deepEqual(writer.calls, []);
 });
+
+test('a failing write is not retried once the stage is torn down (its pipeline was dropped)', async () => {
+  const writer = new ControlledWriter();
+  const { input, errors, stop } = run(writer, { maxRetryDelayMs: 50 });
+  feed(input, 0, 2);
+  await until(() => writer.pendingWrites === 1, 'the first write');
+  // Dropped while the write is in flight; it then fails, and a retry would write through a producer
+  // the worker may already have closed (kafkajs reconnects it, and the process never exits).
+  stop();
+  writer.settle(Object.assign(new Error('broker not available'), { retriable: true }));
+  await sleep(150);
+  assert.deepEqual(writer.calls, [[0, 1]], 'no retry after teardown');
+  assert.deepEqual(errors, [], 'a torn-down stage reports nothing');
+});

@@ -58,14 +58,17 @@ export function sinkStage<T>(
   options: SinkStageOptions,
 ): OperatorFunction<Element<T>, Barrier> {
   const lingerMs = checkOptions(options);
-  const attempt = (batch: StreamRecord<T>[]) =>
+  // Retried until it succeeds, unless the stage is torn down (its pipeline dropped or closed): the records
+  // then belong to whoever owns the partition next, and a retry could outlive the worker's producer.
+  const attempt = (batch: StreamRecord<T>[], signal: AbortSignal) =>
     pRetry(() => writer.write(batch), {
+      signal,
       retries: Number.POSITIVE_INFINITY,
       minTimeout: Math.min(100, options.maxRetryDelayMs ?? 100),
       maxTimeout: options.maxRetryDelayMs ?? 5000,
       shouldRetry: ({ error }) => !isPermanentSinkError(error),
       onFailedAttempt: ({ error, attemptNumber }) => {
-        if (isPermanentSinkError(error)) return;
+        if (isPermanentSinkError(error) || signal.aborted) return;
         options.logger.warn(
           { sink: options.name, attempt: attemptNumber, err: error.message, records: batch.length },
           'sink write failed; retrying',
@@ -73,9 +76,9 @@ export function sinkStage<T>(
       },
     });
   // A permanent refusal of a batch is narrowed down record by record; only the guilty ones are rejected.
-  const write = async (batch: StreamRecord<T>[]): Promise<void> => {
+  const write = async (batch: StreamRecord<T>[], signal: AbortSignal): Promise<void> => {
     try {
-      await attempt(batch);
+      await attempt(batch, signal);
     } catch (err) {
       if (!isPermanentSinkError(err)) throw err;
       if (batch.length === 1) {
@@ -87,7 +90,7 @@ export function sinkStage<T>(
         });
         return;
       }
-      for (const record of batch) await write([record]);
+      for (const record of batch) await write([record], signal);
     }
   };
 
@@ -104,6 +107,7 @@ export function sinkStage<T>(
       let idle = false;
       let lingerTimer: NodeJS.Timeout | undefined;
       let lingerImmediate: NodeJS.Immediate | undefined;
+      const torndown = new AbortController();
 
       const cancelLinger = () => {
         if (lingerTimer) clearTimeout(lingerTimer);
@@ -127,7 +131,7 @@ export function sinkStage<T>(
         writesQueued += 1;
         enqueue(async () => {
           try {
-            if (!failed) await write(batch);
+            if (!failed) await write(batch, torndown.signal);
           } finally {
             writesQueued -= 1;
           }
@@ -173,6 +177,7 @@ export function sinkStage<T>(
       });
       return () => {
         failed = true;
+        torndown.abort(new Error(`sink ${options.name}: stage torn down`));
         cancelLinger();
         subscription.unsubscribe();
       };

@@ -20,6 +20,7 @@ import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
 import type { Topology } from '../builder.js';
 import { PartitionPipeline, type CheckpointReady } from './partition-pipeline.js';
+import { WritesInFlight } from './writes-in-flight.js';
 
 export interface WorkerOptions {
   /**
@@ -54,6 +55,10 @@ export interface WorkerOptions {
 
 /** How often a long state restore logs how far it got. */
 const RESTORE_PROGRESS_EVERY_MS = 5000;
+/** How long stop() waits for restores of an assignment a consumer crash dropped. */
+const DROPPED_RESTORE_WAIT_MS = 5000;
+/** How long stop() lets sink and side writes under way settle before it closes the producers. */
+const WRITES_SETTLE_WAIT_MS = 15_000;
 
 const recordsIn = sharedMetric(
   'sluice_records_in_total',
@@ -117,6 +122,10 @@ export class TopologyWorker {
   }[] = [];
   /** True while an assignment is being applied: commits wait, so offsets read meanwhile are final. */
   private assigning = false;
+  /** State restores under way, settled or not: stop() waits for them before closing what they open. */
+  private readonly restores = new Set<Promise<void>>();
+  /** Sink and side writes under way, including those of pipelines already dropped (see WritesInFlight). */
+  private readonly writesInFlight = new WritesInFlight();
   /** The assignment being applied (fencing, restoring), which stop() lets finish before closing. */
   private assignmentWork: Promise<void> = Promise.resolve();
   /** False from a rebalance or crash until the next assignment: we may not own anything meanwhile. */
@@ -295,8 +304,23 @@ export class TopologyWorker {
     // it opened is closed below (otherwise they outlive stop() and keep the process alive).
     await this.assignmentWork;
     await Promise.allSettled([...this.ready.values()]);
+    // Restores a consumer crash dropped: give them a moment to open their producers, so that the close
+    // below comes after (not under) them. Bounded, because one can wait on the broker indefinitely (a
+    // transactional id another worker is fencing); cut short, it fails quietly (see applyAssignment).
+    await Promise.race([
+      Promise.allSettled([...this.restores]),
+      new Promise((resolve) => setTimeout(resolve, DROPPED_RESTORE_WAIT_MS).unref()),
+    ]);
     await Promise.all([...this.pipelines.values()].map((p) => p.close()));
     await this.consumer?.disconnect().catch(() => undefined);
+    // Pipelines are all disposed by now, so no write starts again; a kafkajs send still retrying inside
+    // would reconnect the producer after the disconnect below.
+    if (!(await this.writesInFlight.settled(WRITES_SETTLE_WAIT_MS))) {
+      this.logger.warn(
+        { writes: this.writesInFlight.size, waitedMs: WRITES_SETTLE_WAIT_MS },
+        'sink writes still under way at stop; closing their clients anyway',
+      );
+    }
     await Promise.all(this.writers.map((w) => w.close().catch(() => undefined)));
     await Promise.all([...this.committers.values()].map((c) => c.close().catch(() => undefined)));
     this.committers.clear();
@@ -391,26 +415,37 @@ export class TopologyWorker {
       },
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
-        this.logger.error({ partitions: fresh, err: error }, 'state restore failed');
-        this.fatal(error);
+        if (!this.stopping) {
+          this.logger.error({ partitions: fresh, err: error }, 'state restore failed');
+          this.fatal(error);
+        }
         throw error;
       },
     );
+    // stop() waits for restores under way: ready promises are dropped when the consumer crashes, but the
+    // producers a restore opens must still be closed after it, not torn down under it.
+    const settled = restored.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.restores.add(settled);
+    void settled.then(() => this.restores.delete(settled));
     for (const p of fresh) {
       const generation = this.generation;
-      this.ready.set(
-        p,
-        restored.then((restored) => {
-          if (generation !== this.generation && !this.assignment.has(p)) return undefined;
-          const pipeline = this.createPipeline(p, restored.get(p) ?? new Map());
-          const groupOffset = offsets.get(p);
-          if (groupOffset !== undefined && groupOffset !== '-1') pipeline.committedOffset = groupOffset;
-          this.resumePosition(pipeline, groupOffset);
-          this.pipelines.set(p, pipeline);
-          pipeline.start();
-          return pipeline;
-        }),
-      );
+      const ready = restored.then((restored) => {
+        if (generation !== this.generation && !this.assignment.has(p)) return undefined;
+        const pipeline = this.createPipeline(p, restored.get(p) ?? new Map());
+        const groupOffset = offsets.get(p);
+        if (groupOffset !== undefined && groupOffset !== '-1') pipeline.committedOffset = groupOffset;
+        this.resumePosition(pipeline, groupOffset);
+        this.pipelines.set(p, pipeline);
+        pipeline.start();
+        return pipeline;
+      });
+      // Its failure is reported above (fatal); a promise dropped with its assignment must not also
+      // surface as an unhandled rejection.
+      ready.catch(() => undefined);
+      this.ready.set(p, ready);
     }
     this.logger.info({ partitions: this.assignedPartitions, restoring: fresh }, 'partitions assigned');
     pausedPartitions.set({ topology: this.topology.name }, this.paused.size);
@@ -446,7 +481,7 @@ export class TopologyWorker {
       topology: t,
       partition,
       restored,
-      sinkWriters: this.writers,
+      sinkWriters: this.writers.map((w) => this.writesInFlight.writer(w)),
       logger: this.logger,
       barrierEveryRecords: this.options.barrierEveryRecords ?? 10_000,
       barrierIntervalMs,
@@ -528,7 +563,7 @@ export class TopologyWorker {
   ): Promise<void> {
     const name = this.topology.name;
     const topic = kind === 'dead-letter' ? deadLetterTopic(name) : lateTopic(name);
-    await writeDeadLetter(this.producer, topic, name, raw, reason);
+    await this.writesInFlight.track(writeDeadLetter(this.producer, topic, name, raw, reason));
   }
 
   /** Ready checkpoints go out together: one transaction per partition, all in flight at once. */
