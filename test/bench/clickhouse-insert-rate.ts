@@ -5,10 +5,15 @@
  * machine's load hits both; the median round is reported.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ClickHouseBatchWriter } from '../../connectors/clickhouse/index.js';
 import {
-  featureTableDDL,
+  ClickHouseBatchWriter,
+  onCluster,
+  replacingTableStatements,
+  tableLayoutOf,
+} from '../../connectors/clickhouse/index.js';
+import {
   featureTableName,
+  featureTableSpec,
   toTableRow,
   type FeatureTableRow,
 } from '../../connectors/feature-sinks/index.js';
@@ -37,7 +42,10 @@ export async function measureClickHouseInserts(
   const spec = benchViewSpec();
   const table = featureTableName(spec);
   const values: FeatureTableRow[] = benchFeatureRows(spec, rows, Date.now()).map((r) => toTableRow(spec, r));
-  await client.command({ query: featureTableDDL(spec) });
+  // The client's layout: one table on a single node; on a cluster, Replicated tables under a Distributed one.
+  const layout = tableLayoutOf(client);
+  for (const ddl of replacingTableStatements(featureTableSpec(spec), layout))
+    await client.command({ query: ddl });
   try {
     // Warm-up: first insert pays for connection setup and table metadata loads.
     await client.insert({ table, values: values.slice(0, 1000), format: 'JSONEachRow' });
@@ -66,7 +74,10 @@ export async function measureClickHouseInserts(
       bareRowsPerSecond: median(bareRates),
     };
   } finally {
-    await client.command({ query: `DROP TABLE IF EXISTS ${table}` }).catch(() => undefined);
+    const tables = layout.kind === 'cluster' ? [table, `${table}_local`] : [table];
+    for (const t of tables) {
+      await client.command({ query: `DROP TABLE IF EXISTS ${t}${onCluster(layout)}` }).catch(() => undefined);
+    }
   }
 }
 

@@ -4,6 +4,11 @@
  */
 import { runJsonChild } from './json-child.js';
 import { createClickHouseClient } from '../../connectors/clickhouse/index.js';
+import {
+  clusterNodeUrl,
+  LOCAL_CLUSTER_NAME,
+  LOCAL_CLUSTER_NODES,
+} from '../../deploy/stack/clickhouse-cluster.js';
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { measureClickHouseInserts, type ClickHouseInsertRates } from './clickhouse-insert-rate.js';
 import type { Figure, Section } from './report.js';
@@ -29,13 +34,14 @@ function chdbInsertRates(rows: number, rounds: number, maxRows: number): Promise
   return runJsonChild('test/bench/chdb-insert-child.ts', [String(rows), String(rounds), String(maxRows)]);
 }
 
-async function httpInsertRates(url: string, rows: number, rounds: number, maxRows: number) {
+async function httpInsertRates(url: string, rows: number, rounds: number, maxRows: number, cluster?: string) {
   const client = createClickHouseClient({
     mode: 'http',
     url,
     username: process.env.CLICKHOUSE_USER ?? 'default',
     password: process.env.CLICKHOUSE_PASSWORD ?? '',
     database: process.env.CLICKHOUSE_DATABASE ?? 'default',
+    ...(cluster ? { cluster } : {}),
   });
   try {
     return await measureClickHouseInserts(client, rows, rounds, maxRows);
@@ -60,6 +66,9 @@ export async function benchFeatureStore(options: FeatureStoreBenchOptions = {}):
   const reads = await benchRedisReads(endpoints.redisUrl, `${prefix}:r`, 10_000, 100, iterations);
   const chdb = await chdbInsertRates(chRows, ROUNDS, chMaxRows);
   const http = await httpInsertRates(endpoints.clickhouseHttpUrl, chRows, ROUNDS, chMaxRows);
+  // `npm run bench` starts the stack's local cluster: 4 more servers and ZooKeeper on the same 2 cores.
+  const clusterUrl = clusterNodeUrl(LOCAL_CLUSTER_NODES[0]!);
+  const cluster = await httpInsertRates(clusterUrl, chRows, ROUNDS, chMaxRows, LOCAL_CLUSTER_NAME);
 
   const figures: Figure[] = [
     {
@@ -113,6 +122,25 @@ export async function benchFeatureStore(options: FeatureStoreBenchOptions = {}):
       baseline: { name: `one client.insert of all ${n(chRows)} rows`, value: http.bareRowsPerSecond },
     },
     {
+      metric: `ClickHouse offline inserts, ClickHouseBatchWriter (${n(chMaxRows)}-row INSERTs), cluster of 2 shards x 2 replicas (${cluster.version}), through its Distributed table`,
+      value: cluster.writerRowsPerSecond,
+      unit: 'rows/s',
+      baseline: {
+        name: `one client.insert of all ${n(chRows)} rows into the same Distributed table`,
+        value: cluster.bareRowsPerSecond,
+      },
+    },
+    {
+      metric: `ClickHouse offline inserts, ClickHouseBatchWriter (${n(chMaxRows)}-row INSERTs), cluster of 2 shards x 2 replicas (${cluster.version}), through its Distributed table`,
+      value: cluster.writerRowsPerSecond,
+      unit: 'rows/s',
+      baseline: {
+        name: `the same writer into the single HTTP server ${http.version}`,
+        value: http.writerRowsPerSecond,
+      },
+      note: 'the ratio is what the cluster layout costs a writer: synchronous inserts split per shard',
+    },
+    {
       metric: `online read p50, readMany of ${reads.entities} entities (one round trip)`,
       value: reads.readMany.p50,
       unit: 'ms',
@@ -138,7 +166,10 @@ export async function benchFeatureStore(options: FeatureStoreBenchOptions = {}):
       `\`-t hset\` (one field, 50 connections, in db 15). ClickHouse: ${n(chRows)} rows into the view's ` +
       `ReplacingMergeTree (16 columns, JSONEachRow), ${ROUNDS} rounds alternating the batch writer (add all, ` +
       'then flush) with one bare client.insert of all rows, median round; embedded chdb in a fresh temp ' +
-      `folder (own process) and the HTTP server at ${endpoints.clickhouseHttpUrl}. Reads: ${n(10_000)} ` +
+      `folder (own process), the HTTP server at ${endpoints.clickhouseHttpUrl}, and the stack's cluster ` +
+      `"${LOCAL_CLUSTER_NAME}" through ${clusterUrl} (Replicated tables under a Distributed table sharded by ` +
+      'entity, insert_distributed_sync=1; four clickhouse-server processes and ZooKeeper on the same 2 cores). ' +
+      `Reads: ${n(10_000)} ` +
       `stored entities, ${n(iterations)} iterations of 100 entities (after 50 warm-up), readMany and the raw ` +
       'pipeline alternating which goes first; latency is the wall time of the call in this process.',
     analysis:
@@ -149,7 +180,9 @@ export async function benchFeatureStore(options: FeatureStoreBenchOptions = {}):
       "of redis-benchmark's rate on one connection (Node builds and parses every command). The stock " +
       '`-t hset` is the server ceiling for its smallest write and no full-row writer can reach it. The batch ' +
       `writer splits ${n(chRows)} rows into INSERTs of ${n(chMaxRows)}, so its ratio to one big INSERT is the ` +
-      'per-INSERT cost (one part per INSERT on the server), small at this size. readMany adds key building, ' +
+      'per-INSERT cost (one part per INSERT on the server), small at this size. Through the cluster, each ' +
+      'INSERT is split by shard and waits for both shards to store their part (one replica each; the other ' +
+      'replica then fetches it, on the same 2 cores). readMany adds key building, ' +
       'decoding to numbers and the freshness histogram to the raw round trip; p99 is dominated by the shared ' +
       'box (Kafka, ClickHouse and other engineers on 2 cores), for the baseline as much as for readMany.',
     figures,
