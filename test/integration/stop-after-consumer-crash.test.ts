@@ -26,7 +26,12 @@ import {
 
 const kafka = testKafka();
 const created: string[] = [];
-after(() => deleteTopics(kafka, created));
+/** Every worker started, stopped again at the end: a failed assertion must not leave one restarting. */
+const workers: TopologyWorker[] = [];
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
+  await deleteTopics(kafka, created);
+});
 
 /** What the consumer did, as seen through its own instrumentation events. */
 interface ConsumerLog {
@@ -64,10 +69,24 @@ function slowSink(topic: string, log: ConsumerLog, delayMs: number): Sink<{ id: 
 }
 
 /**
- * `base`, whose consumer fails its first batch: with no retries left, kafkajs crashes the consumer and
- * schedules a restart, as it does after a fetch error outlives its retries.
+ * When the injected batch failure comes:
+ * - first-batch: the consumer's first batch fails;
+ * - until-crash: every batch fails until the crash (kafkajs crashes the consumer only once all batches in
+ *   flight have ended, and one waiting for a slow restore would hold it back);
+ * - once-writing: batches go through until a slow sink write has started, then fail until the crash.
  */
-function crashingOnFirstBatch(base: Kafka, log: ConsumerLog, slowTransactionalConnectMs = 0): Kafka {
+type FailurePolicy = 'first-batch' | 'until-crash' | 'once-writing';
+
+/**
+ * `base`, whose consumer fails a batch as `policy` says: with no retries left, kafkajs crashes the
+ * consumer and schedules a restart, as it does after a fetch error outlives its retries.
+ */
+function crashingConsumer(
+  base: Kafka,
+  log: ConsumerLog,
+  policy: FailurePolicy,
+  slowTransactionalConnectMs = 0,
+): Kafka {
   return watchedKafka(base, {
     // Slow transactional producers keep an assignment's state restore (which fences them first) running.
     producer: (producer, config) => {
@@ -107,9 +126,11 @@ function crashingOnFirstBatch(base: Kafka, log: ConsumerLog, slowTransactionalCo
         run({
           ...runConfig,
           eachBatch: async (payload) => {
-            // With a slow restore, every batch fails until the crash: kafkajs crashes the consumer only
-            // once all batches in flight have ended, and one waiting for the restore would hold it back.
-            if (!failed || (slowTransactionalConnectMs > 0 && log.crashes.length === 0)) {
+            const fail =
+              policy === 'first-batch'
+                ? !failed
+                : log.crashes.length === 0 && (policy === 'until-crash' || log.slowWrites.started > 0);
+            if (fail) {
               failed = true;
               throw new Error('injected fetch failure');
             }
@@ -121,8 +142,9 @@ function crashingOnFirstBatch(base: Kafka, log: ConsumerLog, slowTransactionalCo
 }
 
 /**
- * A worker over a fresh 2-partition topic of 20 records, started on `crashingOnFirstBatch`, returned once
- * its consumer crashed (asserted: once, with a restart scheduled).
+ * A worker over a fresh 2-partition topic of 20 records, started on `crashingConsumer`, returned once its
+ * consumer crashed (asserted: once, with a restart scheduled). With a slow sink, the crash comes once a
+ * write has started: one more record is produced then, so that a batch arrives to fail.
  */
 async function startUntilCrash(
   prefix: string,
@@ -131,6 +153,8 @@ async function startUntilCrash(
     slowSinkMs = 0,
   }: { slowTransactionalConnectMs?: number; slowSinkMs?: number } = {},
 ) {
+  const policy: FailurePolicy =
+    slowSinkMs > 0 ? 'once-writing' : slowTransactionalConnectMs > 0 ? 'until-crash' : 'first-batch';
   const name = uniqueName(prefix);
   created.push(`${name}.in`, `${name}.out`, ...topologyTopics(name));
   await createTopic(kafka, `${name}.in`, 2);
@@ -154,12 +178,22 @@ async function startUntilCrash(
           ? slowSink(`${name}.out`, log, slowSinkMs)
           : kafkaSink({ topic: `${name}.out`, serialize: jsonValue }),
       ),
-    { instanceId: 'a', kafka: crashingOnFirstBatch(kafka, log, slowTransactionalConnectMs), endpoints },
+    {
+      instanceId: 'a',
+      kafka: crashingConsumer(kafka, log, policy, slowTransactionalConnectMs),
+      endpoints,
+    },
   );
+  workers.push(worker);
   const failures: Error[] = [];
   worker.onFatal((err) => failures.push(err));
   await worker.start();
   const deadline = Date.now() + 60_000;
+  if (policy === 'once-writing') {
+    while (log.slowWrites.started === 0 && Date.now() < deadline) await sleep(10);
+    assert.ok(log.slowWrites.started > 0, 'the slow sink started a write');
+    await produce(kafka, `${name}.in`, [{ key: 'k-last', value: JSON.stringify({ id: 20 }) }]);
+  }
   while (log.crashes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(log.crashes, [{ restart: true }], 'the injected failure crashed the consumer');
   return { name, worker, log, fatal: () => failures[0] };
@@ -210,7 +244,7 @@ test(
   "stop() right after a crash lets the dropped pipeline's sink write finish before closing the producer",
   { timeout: 120_000 },
   async () => {
-    const { worker, log, fatal } = await startUntilCrash('stop-writing', { slowSinkMs: 1000 });
+    const { worker, log, fatal } = await startUntilCrash('stop-writing', { slowSinkMs: 3000 });
     assert.ok(log.slowWrites.started >= 1, 'a sink write was under way at the crash');
     assert.equal(log.slowWrites.finished, 0, 'and had not finished');
 
