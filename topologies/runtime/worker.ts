@@ -20,7 +20,7 @@ import type { SinkWriter } from '../../connectors/sink.js';
 import type { DeadLetterReason, RawRecord } from '../../schemas/stream.js';
 import type { Topology } from '../builder.js';
 import { PartitionPipeline, type CheckpointReady } from './partition-pipeline.js';
-import { WritesInFlight } from './writes-in-flight.js';
+import { InFlight } from './in-flight.js';
 
 export interface WorkerOptions {
   /**
@@ -122,10 +122,10 @@ export class TopologyWorker {
   }[] = [];
   /** True while an assignment is being applied: commits wait, so offsets read meanwhile are final. */
   private assigning = false;
-  /** State restores under way, settled or not: stop() waits for them before closing what they open. */
-  private readonly restores = new Set<Promise<void>>();
-  /** Sink and side writes under way, including those of pipelines already dropped (see WritesInFlight). */
-  private readonly writesInFlight = new WritesInFlight();
+  /** State restores under way: stop() waits for them before closing what they open (see InFlight). */
+  private readonly restores = new InFlight();
+  /** Sink and side writes under way, including those of pipelines already dropped (see InFlight). */
+  private readonly writesInFlight = new InFlight();
   /** The assignment being applied (fencing, restoring), which stop() lets finish before closing. */
   private assignmentWork: Promise<void> = Promise.resolve();
   /** False from a rebalance or crash until the next assignment: we may not own anything meanwhile. */
@@ -234,7 +234,10 @@ export class TopologyWorker {
       endpoints: this.options.endpoints,
       logger: this.logger,
     };
-    this.writers = await Promise.all(t.sinks.map((s) => s.open(env)));
+    // Tracked once here, so that every pipeline's writes count (see InFlight).
+    this.writers = (await Promise.all(t.sinks.map((s) => s.open(env)))).map((w) =>
+      this.writesInFlight.writer(w),
+    );
     if (this.stopping) return;
 
     this.consumer = kafka.consumer({
@@ -307,10 +310,7 @@ export class TopologyWorker {
     // Restores a consumer crash dropped: give them a moment to open their producers, so that the close
     // below comes after (not under) them. Bounded, because one can wait on the broker indefinitely (a
     // transactional id another worker is fencing); cut short, it fails quietly (see applyAssignment).
-    await Promise.race([
-      Promise.allSettled([...this.restores]),
-      new Promise((resolve) => setTimeout(resolve, DROPPED_RESTORE_WAIT_MS).unref()),
-    ]);
+    await this.restores.settled(DROPPED_RESTORE_WAIT_MS);
     await Promise.all([...this.pipelines.values()].map((p) => p.close()));
     await this.consumer?.disconnect().catch(() => undefined);
     // Pipelines are all disposed by now, so no write starts again; a kafkajs send still retrying inside
@@ -424,12 +424,7 @@ export class TopologyWorker {
     );
     // stop() waits for restores under way: ready promises are dropped when the consumer crashes, but the
     // producers a restore opens must still be closed after it, not torn down under it.
-    const settled = restored.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.restores.add(settled);
-    void settled.then(() => this.restores.delete(settled));
+    void this.restores.track(restored);
     for (const p of fresh) {
       const generation = this.generation;
       const ready = restored.then((restored) => {
@@ -481,7 +476,7 @@ export class TopologyWorker {
       topology: t,
       partition,
       restored,
-      sinkWriters: this.writers.map((w) => this.writesInFlight.writer(w)),
+      sinkWriters: this.writers,
       logger: this.logger,
       barrierEveryRecords: this.options.barrierEveryRecords ?? 10_000,
       barrierIntervalMs,

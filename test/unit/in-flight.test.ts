@@ -1,12 +1,12 @@
-/** The worker's record of sink writes under way, which stop() lets settle before closing producers. */
+/** The worker's record of work under way (restores, sink writes), which stop() lets settle before closing clients. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SinkWriter } from '../../connectors/sink.js';
-import { WritesInFlight } from '../../topologies/runtime/writes-in-flight.js';
+import { InFlight } from '../../topologies/runtime/in-flight.js';
 
 test('settled() waits for tracked writes, failed ones included, and then forgets them', async () => {
-  const inFlight = new WritesInFlight();
+  const inFlight = new InFlight();
   let finished = 0;
   void inFlight.track(sleep(40).then(() => (finished += 1)));
   inFlight.track(sleep(20).then(() => Promise.reject(new Error('refused')))).catch(() => undefined);
@@ -17,7 +17,7 @@ test('settled() waits for tracked writes, failed ones included, and then forgets
 });
 
 test('settled() gives up after its bound and says so', async () => {
-  const inFlight = new WritesInFlight();
+  const inFlight = new InFlight();
   void inFlight.track(new Promise(() => undefined));
   const started = Date.now();
   assert.equal(await inFlight.settled(30), false);
@@ -26,7 +26,7 @@ test('settled() gives up after its bound and says so', async () => {
 });
 
 test('a tracked writer passes writes through and counts them while they run', async () => {
-  const inFlight = new WritesInFlight();
+  const inFlight = new InFlight();
   const seen: number[][] = [];
   let closed = false;
   const writer: SinkWriter<number> = {
