@@ -54,15 +54,23 @@ export interface KafkaSecurity {
   readonly sasl?: SASLOptions;
 }
 
-/** Names the variables set that the protocol would ignore: silently ignoring them hides a wrong protocol. */
-function refuseIgnored(env: NodeJS.ProcessEnv, protocol: string, names: readonly string[], wants: string) {
+/**
+ * Names the variables set that `setting` would ignore: silently ignoring them hides a wrong setting.
+ * `ignores` says why, given the pronoun for the variables ('it' or 'them').
+ */
+function refuseIgnored(
+  env: NodeJS.ProcessEnv,
+  names: readonly string[],
+  setting: string,
+  fix: string,
+  ignores: (them: string) => string = (them) => `does not use ${them}`,
+) {
   const set = names.filter((n) => env[n] !== undefined && env[n] !== '');
-  if (set.length > 0) {
-    throw new ConfigError(
-      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but KAFKA_SECURITY_PROTOCOL=${protocol} ` +
-        `does not use ${set.length === 1 ? 'it' : 'them'}; set KAFKA_SECURITY_PROTOCOL=${wants}, or unset them`,
-    );
-  }
+  if (set.length === 0) return;
+  const one = set.length === 1;
+  throw new ConfigError(
+    `${set.join(', ')} ${one ? 'is' : 'are'} set but ${setting} ${ignores(one ? 'it' : 'them')}; ${fix}`,
+  );
 }
 
 function loadSsl(env: NodeJS.ProcessEnv): ConnectionOptions {
@@ -101,13 +109,13 @@ function readToken(file: string): string {
 }
 
 function loadOAuthBearer(env: NodeJS.ProcessEnv): SASLOptions {
-  const set = PASSWORD_VARS.filter((n) => env[n] !== undefined && env[n] !== '');
-  if (set.length > 0) {
-    throw new ConfigError(
-      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but KAFKA_SASL_MECHANISM=OAUTHBEARER authenticates ` +
-        'with a token only (KAFKA_SASL_OAUTHBEARER_TOKEN_FILE); unset them, or pick PLAIN or SCRAM',
-    );
-  }
+  refuseIgnored(
+    env,
+    PASSWORD_VARS,
+    'KAFKA_SASL_MECHANISM=OAUTHBEARER',
+    'unset them, or pick PLAIN or SCRAM',
+    () => 'authenticates with a token only (KAFKA_SASL_OAUTHBEARER_TOKEN_FILE)',
+  );
   const file = env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE;
   if (!file) {
     throw new ConfigError(
@@ -127,12 +135,12 @@ function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
     );
   }
   if (mechanism === 'oauthbearer') return loadOAuthBearer(env);
-  if (env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE) {
-    throw new ConfigError(
-      `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is set but KAFKA_SASL_MECHANISM=${name} does not use it; ` +
-        'set KAFKA_SASL_MECHANISM=OAUTHBEARER, or unset it',
-    );
-  }
+  refuseIgnored(
+    env,
+    ['KAFKA_SASL_OAUTHBEARER_TOKEN_FILE'],
+    `KAFKA_SASL_MECHANISM=${name}`,
+    'set KAFKA_SASL_MECHANISM=OAUTHBEARER, or unset it',
+  );
   const username = env.KAFKA_SASL_USERNAME;
   if (!username) throw new ConfigError(`KAFKA_SASL_MECHANISM=${name} needs KAFKA_SASL_USERNAME`);
   if (env.KAFKA_SASL_PASSWORD_FILE && env.KAFKA_SASL_PASSWORD) {
@@ -166,8 +174,10 @@ export function loadKafkaSecurity(env: NodeJS.ProcessEnv = process.env): KafkaSe
   }
   const useSsl = protocol === 'SSL' || protocol === 'SASL_SSL';
   const useSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
-  if (!useSsl) refuseIgnored(env, protocol, SSL_VARS, useSasl ? 'SASL_SSL' : 'SSL or SASL_SSL');
-  if (!useSasl) refuseIgnored(env, protocol, SASL_VARS, 'SASL_SSL');
+  const ignoredBy = `KAFKA_SECURITY_PROTOCOL=${protocol}`;
+  const wants = (protocols: string) => `set KAFKA_SECURITY_PROTOCOL=${protocols}, or unset them`;
+  if (!useSsl) refuseIgnored(env, SSL_VARS, ignoredBy, wants(useSasl ? 'SASL_SSL' : 'SSL or SASL_SSL'));
+  if (!useSasl) refuseIgnored(env, SASL_VARS, ignoredBy, wants('SASL_SSL'));
   return {
     protocol: protocol as SecurityProtocol,
     ...(useSsl ? { ssl: loadSsl(env) } : {}),
