@@ -12,7 +12,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClickHouseClient, type ClickHouseClient } from '../../connectors/clickhouse/index.js';
+import {
+  countFinal,
+  countRaw,
+  createClickHouseClient,
+  type ClickHouseClient,
+} from '../../connectors/clickhouse/index.js';
 import {
   migratePredictionTables,
   type PredictionRow,
@@ -337,19 +342,9 @@ for (const mode of modes) {
     }
 
     it('without FINAL the replays are still counted, which is why every query uses it', async () => {
-      const count = async (final: string) =>
-        Number(
-          (
-            await (
-              await client.query({
-                query: `SELECT count() AS n FROM ${predictionsTable}${final}`,
-                format: 'JSONEachRow',
-              })
-            ).json<{ n: string }>()
-          )[0]!.n,
-        );
-      assert.equal(await count(' FINAL'), predictions.length + 1);
-      assert.ok((await count('')) >= (await count(' FINAL')));
+      const final = await countFinal(client, predictionsTable);
+      assert.equal(final, predictions.length + 1);
+      assert.ok((await countRaw(client, predictionsTable)) >= final);
     });
   });
 }

@@ -17,6 +17,7 @@ import type { Message } from 'kafkajs';
 import { ConfigError } from '../../connectors/config/endpoints.js';
 import {
   applyMigrations,
+  countRaw,
   createClickHouseClient,
   MigrationError,
   type ClickHouseClient,
@@ -46,7 +47,11 @@ import {
   waitForCommittedEnd,
 } from '../support/kafka.js';
 import { assertMinuteWindows, cardTxns, hoursAgo, windowClosers } from '../support/card-txns.js';
-import { localClusterEndpoint, localNodeEndpoint } from '../support/clickhouse-cluster.js';
+import {
+  localClusterEndpoint,
+  localNodeEndpoint,
+  syncLocalClusterReplicas,
+} from '../support/clickhouse-cluster.js';
 
 const kafka = testKafka();
 const run = uniqueName('chc').replace('-', '_');
@@ -221,11 +226,7 @@ describe('ClickHouse cluster layout', () => {
       // The restarted replica fetches what it missed in the background; until it has, reads that reach it
       // are short (the README says so). Each replica catches up first, and is checked against its twin below.
       const table = featureTableName(cardViews[0]);
-      for (const node of LOCAL_CLUSTER_NODES) {
-        const c = track(nodeClient(node));
-        for (const view of cardViews)
-          await c.command({ query: `SYSTEM SYNC REPLICA ${database}.${featureTableName(view)}_local` });
-      }
+      await syncLocalClusterReplicas(cardViews.map((view) => `${database}.${featureTableName(view)}`));
       const reader = track(createClickHouseClient(clusterEndpoint(readNode)));
       const final = await rows<Record<string, string | number>>(
         reader,
@@ -242,11 +243,7 @@ describe('ClickHouse cluster layout', () => {
       const entitiesByShard = new Map<number, Set<string>>();
       for (const shard of [1, 2]) {
         const [a, b] = LOCAL_CLUSTER_NODES.filter((n) => n.shard === shard).map((n) => track(nodeClient(n)));
-        const counts: number[] = [];
-        for (const c of [a!, b!]) {
-          const [n] = await rows<{ n: string }>(c, `SELECT count() AS n FROM ${table}_local`);
-          counts.push(Number(n!.n));
-        }
+        const counts = [await countRaw(a!, `${table}_local`), await countRaw(b!, `${table}_local`)];
         assert.ok(counts[0]! > 0, `shard ${shard} holds rows`);
         assert.equal(counts[0], counts[1], `both replicas of shard ${shard} hold the same rows`);
         const entities = await rows<{ entity: string }>(a!, `SELECT DISTINCT entity FROM ${table}_local`);

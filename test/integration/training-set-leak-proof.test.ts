@@ -136,14 +136,14 @@ for (const mode of modes) {
   describe(`point-in-time training set (${mode.name})`, () => {
     let client: ClickHouseClient;
     const tables: string[] = [];
+    const cluster = mode.endpoint.mode === 'http' ? mode.endpoint.cluster : undefined;
 
     it(
       'uses only windows that ended at or before each label, and a flipped guard is caught',
       { timeout: 60_000 },
       async () => {
         client = createClickHouseClient(mode.endpoint);
-        const clustered = mode.endpoint.mode === 'http' && mode.endpoint.cluster !== undefined;
-        const view = spec(clustered ? 'cluster' : mode.endpoint.mode);
+        const view = spec(cluster ? 'cluster' : mode.endpoint.mode);
         tables.push(featureTableName(view));
         await applyFeatureMigrations(client, [view]);
         const { rows, labels } = dataset();
@@ -164,7 +164,7 @@ for (const mode of modes) {
         // Twice, as a replay would: the ReplacingMergeTree + FINAL must make it count once.
         await client.insert({ table: featureTableName(view), values: tableRows, format: 'JSONEachRow' });
         await client.insert({ table: featureTableName(view), values: tableRows, format: 'JSONEachRow' });
-        if (clustered) await syncLocalClusterReplicas([`default.${featureTableName(view)}`]);
+        if (cluster) await syncLocalClusterReplicas([`default.${featureTableName(view)}`]);
 
         const out = path.join(tmp, `${view.name}.csv`);
         let lastProgress: [number, number] = [0, 0];
@@ -209,12 +209,10 @@ for (const mode of modes) {
 
     after(async () => {
       // On the cluster: the Distributed table and the replicated tables under it, on every node.
-      const cluster =
-        mode.endpoint.mode === 'http' && mode.endpoint.cluster ? ` ON CLUSTER ${mode.endpoint.cluster}` : '';
       const drops = tables.flatMap((t) => (cluster ? [t, `${t}_local`] : [t]));
       for (const t of drops)
         await client
-          ?.command({ query: `DROP TABLE IF EXISTS default.${t}${cluster}` })
+          ?.command({ query: `DROP TABLE IF EXISTS default.${t}${cluster ? ` ON CLUSTER ${cluster}` : ''}` })
           .catch(() => undefined);
       if (mode.endpoint.mode === 'http') await client?.close();
     });

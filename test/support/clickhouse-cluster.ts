@@ -10,19 +10,6 @@ import {
 
 type HttpEndpoint = Extract<ClickHouseEndpoint, { mode: 'http' }>;
 
-/** Sluice's cluster layout, entered through `node` (default: shard 1, replica 1). */
-export const localClusterEndpoint = (
-  node: ClusterNode = LOCAL_CLUSTER_NODES[0]!,
-  database = 'default',
-): HttpEndpoint => ({
-  mode: 'http',
-  url: clusterNodeUrl(node),
-  username: 'default',
-  password: '',
-  database,
-  cluster: LOCAL_CLUSTER_NAME,
-});
-
 /** One node on its own, without the cluster layout: to look at what that node itself holds. */
 export const localNodeEndpoint = (node: ClusterNode, database = 'default'): HttpEndpoint => ({
   mode: 'http',
@@ -31,6 +18,12 @@ export const localNodeEndpoint = (node: ClusterNode, database = 'default'): Http
   password: '',
   database,
 });
+
+/** Sluice's cluster layout, entered through `node` (default: shard 1, replica 1). */
+export const localClusterEndpoint = (
+  node: ClusterNode = LOCAL_CLUSTER_NODES[0]!,
+  database = 'default',
+): HttpEndpoint => ({ ...localNodeEndpoint(node, database), cluster: LOCAL_CLUSTER_NAME });
 
 /**
  * Waits until every replica of the local cluster holds every write to these tables (`db.table`, the
