@@ -18,6 +18,7 @@ import {
   waitForCommittedEnd,
 } from '../support/kafka.js';
 import type { CrashTestEvent } from '../support/window-worker.js';
+import { exited } from '../support/child-exit.js';
 
 const kafka = testKafka();
 const name = uniqueName('crash');
@@ -43,12 +44,6 @@ function startWorker(instance: string): ChildProcess {
   children.push(child);
   return child;
 }
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 
 let lastCommitted = '';
 

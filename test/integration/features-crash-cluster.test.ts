@@ -30,7 +30,7 @@ import {
   createTopic,
   deleteTopics,
   endpoints,
-  groupOffsets,
+  committedTotal,
   produce,
   testKafka,
   topologyTopics,
@@ -38,6 +38,7 @@ import {
   waitForCommittedEnd,
 } from '../support/kafka.js';
 import { until } from '../support/until.js';
+import { exited } from '../support/child-exit.js';
 
 const kafka = testKafka();
 const name = uniqueName('fv-crash');
@@ -68,17 +69,6 @@ function startWorker(instance: string): ChildProcess {
   });
   children.push(child);
   return child;
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-
-async function committedTotal(): Promise<number> {
-  const offsets = await groupOffsets(kafka, name, source);
-  return [...offsets.values()].reduce((s, o) => s + Math.max(0, Number(o)), 0);
 }
 
 before(async () => {
@@ -124,7 +114,7 @@ test(
     const first = startWorker('w1');
     await until(
       'the first worker to commit some progress',
-      async () => (await committedTotal()) > total / 10,
+      async () => (await committedTotal(kafka, name, source)) > total / 10,
       {
         timeoutMs: 90_000,
         everyMs: 50,
@@ -132,7 +122,7 @@ test(
     );
     first.kill('SIGKILL');
     await exited(first);
-    const atKill = await committedTotal();
+    const atKill = await committedTotal(kafka, name, source);
     assert.ok(atKill < total, `the kill came mid-stream (committed ${atKill} of ${total}); raise EVENTS`);
 
     const second = startWorker('w2');

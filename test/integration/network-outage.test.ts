@@ -15,7 +15,7 @@ import {
   createTopic,
   deleteTopics,
   endpoints,
-  groupOffsets,
+  committedTotal,
   produce,
   testKafka,
   topologyTopics,
@@ -36,11 +36,6 @@ after(() => deleteTopics(kafka, created));
 const PARTITIONS = 3;
 const EVENTS = 30_000;
 const OUTAGE_MS = 8_000;
-
-async function committedTotal(groupId: string, topic: string): Promise<number> {
-  const offsets = [...(await groupOffsets(kafka, groupId, topic)).values()];
-  return offsets.reduce((a, o) => a + (o === '-1' ? 0 : Number(o)), 0);
-}
 
 /** Runs the windowed topology over EVENTS events, with `fail` applied to its network halfway. */
 async function throughOutage(
@@ -101,7 +96,7 @@ async function throughOutage(
       await waitForCommittedEnd(kafka, name, source, 60_000);
     } else {
       const deadline = Date.now() + 60_000;
-      while ((await committedTotal(name, source)) < 3000) {
+      while ((await committedTotal(kafka, name, source)) < 3000) {
         assert.ok(Date.now() < deadline, 'the worker committed nothing before the outage');
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -86,6 +86,12 @@ export async function groupOffsets(
   return new Map((offsets?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }
 
+/** Records of `topic` the group has committed, summed over its partitions. */
+export async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const offsets = [...(await groupOffsets(kafka, groupId, topic)).values()];
+  return offsets.reduce((a, o) => a + (o === '-1' ? 0 : Number(o)), 0);
+}
+
 /** Deletes the topics of a test that exist (deleting a missing topic makes kafkajs retry for a minute). */
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
