@@ -1,8 +1,10 @@
 /**
  * A local ClickHouse cluster for the cluster-layout tests: cluster `sluice`, 2 shards of 2 replicas, four
  * Debian clickhouse-server 18.16 processes coordinated by the stack's ZooKeeper. Only started on request
- * (`sluice stack up --with-clickhouse-cluster`). Each node's config is generated from the layout below;
- * the shared settings come from the single server's config and users files.
+ * (`sluice stack up --with-clickhouse-cluster`). Each node's config is generated from the layout below.
+ * The users file is the single server's; the server settings repeat its config.xml (which the single
+ * server overrides on the command line, as nested cluster sections cannot be), with smaller caches since
+ * four nodes share the machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
