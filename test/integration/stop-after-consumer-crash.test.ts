@@ -91,7 +91,8 @@ function crashingConsumer(
     // Slow transactional producers keep an assignment's state restore (which fences them first) running.
     producer: (producer, config) => {
       if (!config?.transactionalId) {
-        // kafkajs reconnects a producer that is sent to after disconnect(): that connection outlives stop().
+        // A send after disconnect() is a write stop() did not wait for: stock kafkajs reconnected for it (a
+        // connection that outlived stop()), the patched one fails it (records replayed after a restart).
         let disconnected = false;
         const disconnect = producer.disconnect.bind(producer);
         producer.disconnect = async () => {

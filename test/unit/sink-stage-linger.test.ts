@@ -252,7 +252,7 @@ test('a failing write is not retried once the stage is torn down (its pipeline w
   feed(input, 0, 2);
   await until(() => writer.pendingWrites === 1, 'the first write');
   // Dropped while the write is in flight; it then fails, and a retry would write through a producer
-  // the worker may already have closed (kafkajs reconnects it, and the process never exits).
+  // the worker may already have closed (stock kafkajs reconnected it, and the process never exited).
   stop();
   writer.settle(Object.assign(new Error('broker not available'), { retriable: true }));
   await sleep(150);

@@ -2,9 +2,10 @@
  * Work a worker started but does not await where it started it, which stop() must let settle before it
  * closes the clients that work uses:
  * - state restores of an assignment a consumer crash dropped, still opening their producers;
- * - sink and side writes, including those of pipelines already dropped. kafkajs reconnects a producer
- *   that is sent to after disconnect(): closing it under such a write left a connection nobody closed,
- *   which kept the process alive after stop().
+ * - sink and side writes, including those of pipelines already dropped. Stock kafkajs reconnected a
+ *   producer that was sent to after disconnect(), and that connection kept the process alive after stop();
+ *   the patched one refuses (patches/README.md), so a write cut short by the close fails instead, and is
+ *   replayed from the last commit. Letting it finish first is cheaper than the replay.
  */
 import type { SinkWriter } from '../../connectors/sink.js';
 

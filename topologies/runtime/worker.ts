@@ -313,12 +313,13 @@ export class TopologyWorker {
     await this.restores.settled(DROPPED_RESTORE_WAIT_MS);
     await Promise.all([...this.pipelines.values()].map((p) => p.close()));
     await this.consumer?.disconnect().catch(() => undefined);
-    // Pipelines are all disposed by now, so no write starts again; a kafkajs send still retrying inside
-    // would reconnect the producer after the disconnect below.
+    // Pipelines are all disposed by now, so no write starts again. A write still under way is let finish:
+    // closed under it, it would fail (the patched kafkajs refuses to reconnect a disconnected producer)
+    // and its records would only be replayed after a restart.
     if (!(await this.writesInFlight.settled(WRITES_SETTLE_WAIT_MS))) {
       this.logger.warn(
         { writes: this.writesInFlight.size, waitedMs: WRITES_SETTLE_WAIT_MS },
-        'sink writes still under way at stop; closing their clients anyway',
+        'sink writes still under way at stop; closing their clients anyway (those writes fail, and are replayed from the last commit)',
       );
     }
     await Promise.all(this.writers.map((w) => w.close().catch(() => undefined)));

@@ -1,0 +1,100 @@
+/**
+ * A kafkajs client's disconnect() must leave no connection behind. Stock kafkajs dials the broker again for
+ * any request still retrying (or newly made) after disconnect(), and nothing ever closes that connection: a
+ * worker that does not exit on SIGTERM. patches/kafkajs+2.2.4.patch makes a disconnected client refuse to
+ * reconnect until its own connect(). Every socket the clients open is counted here.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { after, test } from 'node:test';
+import type { ISocketFactory } from 'kafkajs';
+import { createKafka } from '../../connectors/kafka/client.js';
+import { createTopic, deleteTopics, endpoints, testKafka, uniqueName } from '../support/kafka.js';
+
+/** The sockets a Kafka client opened, and which of them are still open. */
+function countedSockets() {
+  const open = new Set<net.Socket>();
+  let opened = 0;
+  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect({ host, port, servername: host, ...(ssl as tls.ConnectionOptions) }, onConnect)
+      : net.connect({ host, port }, onConnect);
+    opened += 1;
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    return socket;
+  };
+  return {
+    socketFactory,
+    opened: () => opened,
+    async allClosed(withinMs = 5000): Promise<number> {
+      const deadline = Date.now() + withinMs;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return open.size;
+    },
+  };
+}
+
+const kafka = testKafka();
+const created: string[] = [];
+after(() => deleteTopics(kafka, created));
+
+test(
+  'a send still retrying when its producer disconnects fails instead of dialling the broker again',
+  { timeout: 90_000 },
+  async () => {
+    const sockets = countedSockets();
+    const client = createKafka(endpoints.kafkaBrokers, uniqueName('disconnect-test'), {
+      socketFactory: sockets.socketFactory,
+      retry: { retries: 3, initialRetryTime: 1000, maxRetryTime: 2000 },
+    });
+    const producer = client.producer({ idempotent: true, allowAutoTopicCreation: false });
+    await producer.connect();
+    // A topic that does not exist yet: the send fails with a retriable error and waits to retry.
+    const topic = uniqueName('not-yet-created');
+    const firstLookup = new Promise<void>((resolve) => {
+      producer.on(producer.events.REQUEST, ({ payload }) => {
+        if (payload.apiName === 'Metadata') resolve();
+      });
+    });
+    const sending = producer.send({ topic, messages: [{ value: 'x' }] });
+    sending.catch(() => undefined);
+    await firstLookup;
+    await producer.disconnect();
+    const openedBeforeDisconnect = sockets.opened();
+
+    await assert.rejects(sending, /Not reconnecting: this client was disconnected/);
+    assert.equal(sockets.opened(), openedBeforeDisconnect, 'no connection is opened after disconnect()');
+    assert.equal(await sockets.allClosed(), 0, 'every connection is closed');
+
+    // connect() opens the client again: the same producer sends, and disconnects cleanly.
+    created.push(topic);
+    await createTopic(kafka, topic, 1);
+    await producer.connect();
+    const [sent] = await producer.send({ topic, messages: [{ value: 'after reconnect' }] });
+    assert.equal(sent?.errorCode, 0);
+    await producer.disconnect();
+    assert.equal(await sockets.allClosed(), 0, 'every connection is closed after the second disconnect()');
+  },
+);
+
+test('an admin used after disconnect() fails, naming the fix, and opens no connection', async () => {
+  const sockets = countedSockets();
+  const admin = createKafka(endpoints.kafkaBrokers, uniqueName('disconnect-test'), {
+    socketFactory: sockets.socketFactory,
+  }).admin();
+  await admin.connect();
+  await admin.listTopics();
+  await admin.disconnect();
+  const openedBeforeDisconnect = sockets.opened();
+
+  await assert.rejects(admin.listTopics(), /call connect\(\) to use it again/);
+  assert.equal(sockets.opened(), openedBeforeDisconnect);
+  assert.equal(await sockets.allClosed(), 0);
+
+  await admin.connect();
+  assert.ok(Array.isArray(await admin.listTopics()));
+  await admin.disconnect();
+  assert.equal(await sockets.allClosed(), 0);
+});
