@@ -30,6 +30,7 @@ export {
 export {
   countFinal,
   countRaw,
+  dropReplacingTableStatements,
   replacingMergeTreeDDL,
   replacingTableStatements,
   type ReplacingTableSpec,

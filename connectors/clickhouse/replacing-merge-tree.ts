@@ -85,6 +85,18 @@ export function replacingTableStatements(spec: ReplacingTableSpec, layout: Table
   ];
 }
 
+/**
+ * The statements that drop a table replacingTableStatements created. On a cluster: the Distributed table
+ * first (nothing reads the local ones through it any more), then `<table>_local` on every node, which also
+ * removes its replicas from ZooKeeper.
+ */
+export function dropReplacingTableStatements(table: string, layout: TableLayout): string[] {
+  const checked = checkTableName(table);
+  if (layout.kind === 'single-node') return [`DROP TABLE IF EXISTS ${checked}`];
+  const [database, name] = qualifiedName(checked, layout);
+  return [name, `${name}_local`].map((t) => `DROP TABLE IF EXISTS ${database}.${t}${onCluster(layout)}`);
+}
+
 /** Rows of the table as they will be after every merge: one per sort key (FINAL). */
 export async function countFinal(client: ClickHouseClient, table: string): Promise<number> {
   const result = await client.query({

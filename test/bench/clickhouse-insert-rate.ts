@@ -7,7 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   ClickHouseBatchWriter,
-  onCluster,
+  dropReplacingTableStatements,
   replacingTableStatements,
   tableLayoutOf,
 } from '../../connectors/clickhouse/index.js';
@@ -74,9 +74,8 @@ export async function measureClickHouseInserts(
       bareRowsPerSecond: median(bareRates),
     };
   } finally {
-    const tables = layout.kind === 'cluster' ? [table, `${table}_local`] : [table];
-    for (const t of tables) {
-      await client.command({ query: `DROP TABLE IF EXISTS ${t}${onCluster(layout)}` }).catch(() => undefined);
+    for (const query of dropReplacingTableStatements(table, layout)) {
+      await client.command({ query }).catch(() => undefined);
     }
   }
 }

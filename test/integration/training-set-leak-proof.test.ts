@@ -13,7 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadEndpoints, type ClickHouseEndpoint } from '../../connectors/config/endpoints.js';
-import { createClickHouseClient, type ClickHouseClient } from '../../connectors/clickhouse/index.js';
+import {
+  createClickHouseClient,
+  dropReplacingTableStatements,
+  SINGLE_NODE,
+  tableLayoutOf,
+  type ClickHouseClient,
+} from '../../connectors/clickhouse/index.js';
 import {
   applyFeatureMigrations,
   featureTableName,
@@ -209,11 +215,9 @@ for (const mode of modes) {
 
     after(async () => {
       // On the cluster: the Distributed table and the replicated tables under it, on every node.
-      const drops = tables.flatMap((t) => (cluster ? [t, `${t}_local`] : [t]));
-      for (const t of drops)
-        await client
-          ?.command({ query: `DROP TABLE IF EXISTS default.${t}${cluster ? ` ON CLUSTER ${cluster}` : ''}` })
-          .catch(() => undefined);
+      const layout = client ? tableLayoutOf(client) : SINGLE_NODE;
+      for (const query of tables.flatMap((t) => dropReplacingTableStatements(`default.${t}`, layout)))
+        await client?.command({ query }).catch(() => undefined);
       if (mode.endpoint.mode === 'http') await client?.close();
     });
   });

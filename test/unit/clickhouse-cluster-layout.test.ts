@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   createClickHouseClient,
+  dropReplacingTableStatements,
   replacingMergeTreeDDL,
   replacingTableStatements,
   SINGLE_NODE,
@@ -97,5 +98,19 @@ describe('replacing table DDL per layout', () => {
       () => replacingTableStatements({ ...spec, shardBy: ['amount'] }, cluster),
       /shardBy must be a non-empty subset of orderBy/,
     );
+  });
+  it('is dropped as it was created: the Distributed table, then the local ones on every node', () => {
+    assert.deepEqual(dropReplacingTableStatements('fv_card_v1', SINGLE_NODE), [
+      'DROP TABLE IF EXISTS fv_card_v1',
+    ]);
+    assert.deepEqual(dropReplacingTableStatements('fv_card_v1', cluster), [
+      'DROP TABLE IF EXISTS features.fv_card_v1 ON CLUSTER analytics',
+      'DROP TABLE IF EXISTS features.fv_card_v1_local ON CLUSTER analytics',
+    ]);
+    assert.deepEqual(dropReplacingTableStatements('sluice.labels', cluster), [
+      'DROP TABLE IF EXISTS sluice.labels ON CLUSTER analytics',
+      'DROP TABLE IF EXISTS sluice.labels_local ON CLUSTER analytics',
+    ]);
+    assert.throws(() => dropReplacingTableStatements('x; DROP DATABASE y', cluster));
   });
 });
