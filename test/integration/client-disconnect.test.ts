@@ -1,10 +1,13 @@
 /**
  * A kafkajs client's disconnect() must leave no connection behind. Stock kafkajs dials the broker again for
- * any request still retrying (or newly made) after disconnect(), and nothing ever closes that connection: a
- * worker that does not exit on SIGTERM. patches/kafkajs+2.2.4.patch makes a disconnected client refuse to
- * reconnect until its own connect(). Every socket the clients open is counted here.
+ * any request still retrying (or newly made) after disconnect(), and requests that find one connection
+ * closed at the same moment each open a socket of their own, of which only the last is ever closed. Either
+ * way a connection nothing closes: a worker that does not exit on SIGTERM. patches/kafkajs+2.2.4.patch
+ * makes a disconnected client refuse to reconnect until its own connect(), and concurrent connects share
+ * one socket. Every socket is counted here.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, test } from 'node:test';
@@ -35,6 +38,19 @@ function countedSockets() {
     },
   };
 }
+
+const require = createRequire(import.meta.url);
+
+/** kafkajs' own connection class: the connection pool's unit, which every request dials lazily. */
+interface KafkaConnection {
+  connect(): Promise<boolean>;
+  disconnect(): Promise<boolean>;
+}
+const Connection = require('kafkajs/src/network/connection') as new (options: object) => KafkaConnection;
+const { createLogger, LEVELS } = require('kafkajs/src/loggers') as {
+  createLogger(o: { level: number; logCreator: () => () => void }): object;
+  LEVELS: { NOTHING: number };
+};
 
 const kafka = testKafka();
 const created: string[] = [];
@@ -96,5 +112,28 @@ test('an admin used after disconnect() fails, naming the fix, and opens no conne
   await admin.connect();
   assert.ok(Array.isArray(await admin.listTopics()));
   await admin.disconnect();
+  assert.equal(await sockets.allClosed(), 0);
+});
+
+test('requests that find a connection closed at the same moment open one socket, not one each', async () => {
+  const sockets = countedSockets();
+  const [host, port] = (endpoints.kafkaBrokers[0] as string).split(':');
+  const connection = new Connection({
+    host,
+    port: Number(port),
+    logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
+    socketFactory: sockets.socketFactory,
+    requestTimeout: 10_000,
+    connectionTimeout: 5_000,
+  });
+  await Promise.all([connection.connect(), connection.connect(), connection.connect()]);
+  assert.equal(sockets.opened(), 1, 'three requests at once dialled one socket');
+  await connection.disconnect();
+  assert.equal(await sockets.allClosed(), 0, 'disconnect() closed every socket the connection opened');
+
+  // Closed, then three requests at once again (what follows a dropped connection).
+  await Promise.all([connection.connect(), connection.connect(), connection.connect()]);
+  assert.equal(sockets.opened(), 2);
+  await connection.disconnect();
   assert.equal(await sockets.allClosed(), 0);
 });

@@ -67,6 +67,7 @@ async function throughOutage(
   let worker: TopologyWorker | undefined;
   let restarts = 0;
   let stopped = false;
+  let openAfterStop: number | undefined;
   const start = async (): Promise<void> => {
     const current = new TopologyWorker(countSumTopology(name), {
       instanceId: 'a',
@@ -115,8 +116,10 @@ async function throughOutage(
   } finally {
     stopped = true;
     await worker?.stop().catch(() => undefined);
+    openAfterStop = await network.openAfter(5000);
     network.closeAll();
   }
+  assert.equal(openAfterStop, 0, 'connections left open after stop()');
   assert.ok(network.failedConnections > 0, 'the outage touched no connection');
   console.log(
     `# connections reset, refused or silenced: ${network.failedConnections}; worker restarts: ${restarts}`,

@@ -46,10 +46,17 @@ export class FaultyNetwork {
     }
   }
 
+  /** Connections still open (silenced ones aside), once those closing have had up to `withinMs` to close. */
+  async openAfter(withinMs: number): Promise<number> {
+    const deadline = Date.now() + withinMs;
+    while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.open.size;
+  }
+
   /**
    * Ends every connection once the test is done: the silenced ones with ETIMEDOUT, as TCP itself does
-   * once its retransmissions run out (many minutes on Linux), and any other still open. A kafkajs
-   * connection opened while the worker stopped can outlive stop() and keep the test process alive.
+   * once its retransmissions run out (many minutes on Linux), and any other still open, so that a failed
+   * test does not also hang.
    */
   closeAll(): void {
     for (const socket of this.silenced) {
