@@ -68,6 +68,9 @@ async function throughOutage(
   let restarts = 0;
   let stopped = false;
   let openAfterStop: number | undefined;
+  // The restart under way, if any: the test's own stop must come after it, or it stops the old worker
+  // while the restart starts a new one that nobody stops.
+  let restarting: Promise<void> = Promise.resolve();
   const start = async (): Promise<void> => {
     const current = new TopologyWorker(countSumTopology(name), {
       instanceId: 'a',
@@ -81,11 +84,12 @@ async function throughOutage(
     current.onFatal(() => {
       if (stopped) return;
       restarts += 1;
-      void current
+      const again = () => (stopped ? undefined : start());
+      restarting = current
         .stop()
         .catch(() => undefined)
-        .then(() => (stopped ? undefined : start()))
-        .catch(() => setTimeout(() => void start(), 1000));
+        .then(again)
+        .catch(() => new Promise((r) => setTimeout(r, 1000)).then(again));
     });
     await current.start();
   };
@@ -115,6 +119,7 @@ async function throughOutage(
     await waitForCommittedEnd(kafka, name, source, 180_000);
   } finally {
     stopped = true;
+    await restarting.catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     openAfterStop = await network.openAfter(5000);
     network.closeAll();
