@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ConfigError } from './config-error.js';
-import { readPasswordFile } from './secret-file.js';
+import { passwordFromEnv } from './secret-file.js';
 
 export type ClickHouseEndpoint =
   | { readonly mode: 'embedded'; readonly path: string }
@@ -68,16 +68,6 @@ function parseBrokers(value: string): string[] {
   return brokers;
 }
 
-/** CLICKHOUSE_PASSWORD_FILE (a mounted Secret) or CLICKHOUSE_PASSWORD; none is the passwordless default user. */
-function clickhousePassword(env: NodeJS.ProcessEnv): string {
-  const file = env.CLICKHOUSE_PASSWORD_FILE;
-  if (!file) return env.CLICKHOUSE_PASSWORD ?? '';
-  if (env.CLICKHOUSE_PASSWORD) {
-    throw new ConfigError('set CLICKHOUSE_PASSWORD_FILE or CLICKHOUSE_PASSWORD, not both');
-  }
-  return readPasswordFile('CLICKHOUSE_PASSWORD_FILE', file);
-}
-
 /** A cluster name as ClickHouse's remote_servers and ON CLUSTER take it, unquoted. */
 function parseCluster(value: string | undefined, clickhouseUrl: string | undefined): string | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -105,7 +95,8 @@ export function loadEndpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
         mode: 'http',
         url: parseUrl('CLICKHOUSE_URL', clickhouseUrl, ['http:', 'https:']),
         username: env.CLICKHOUSE_USER ?? 'default',
-        password: clickhousePassword(env),
+        // None is the passwordless default user.
+        password: passwordFromEnv(env, 'CLICKHOUSE_PASSWORD') ?? '',
         database: env.CLICKHOUSE_DATABASE ?? 'default',
         ...(cluster ? { cluster } : {}),
       }

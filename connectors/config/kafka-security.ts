@@ -19,7 +19,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { ConfigError } from './endpoints.js';
-import { readPasswordFile, readSecretFile } from './secret-file.js';
+import { passwordFromEnv, readSecretFile } from './secret-file.js';
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
@@ -143,12 +143,7 @@ function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
   );
   const username = env.KAFKA_SASL_USERNAME;
   if (!username) throw new ConfigError(`KAFKA_SASL_MECHANISM=${name} needs KAFKA_SASL_USERNAME`);
-  if (env.KAFKA_SASL_PASSWORD_FILE && env.KAFKA_SASL_PASSWORD) {
-    throw new ConfigError('set KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD, not both');
-  }
-  const password = env.KAFKA_SASL_PASSWORD_FILE
-    ? readPasswordFile('KAFKA_SASL_PASSWORD_FILE', env.KAFKA_SASL_PASSWORD_FILE)
-    : env.KAFKA_SASL_PASSWORD;
+  const password = passwordFromEnv(env, 'KAFKA_SASL_PASSWORD');
   if (!password) {
     throw new ConfigError(
       `KAFKA_SASL_MECHANISM=${name} needs a password: KAFKA_SASL_PASSWORD_FILE (a file holding it) or KAFKA_SASL_PASSWORD`,
