@@ -6,7 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { applyMigrations, type Migration, type MigrationReport } from '../clickhouse/migrations.js';
-import { replacingMergeTreeDDL, type ReplacingTableSpec } from '../clickhouse/replacing-merge-tree.js';
+import type { ReplacingTableSpec } from '../clickhouse/replacing-merge-tree.js';
 import type { FeatureRowRecord } from '../../schemas/index.js';
 import {
   checkFeatureName,
@@ -38,11 +38,6 @@ export function featureTableSpec(spec: FeatureViewSpec): ReplacingTableSpec {
     // Every window of an entity on one shard: point-in-time joins per entity stay shard-local.
     shardBy: ['entity'],
   };
-}
-
-/** The single-node DDL (on a cluster, applyFeatureMigrations renders the spec for the cluster). */
-export function featureTableDDL(spec: FeatureViewSpec): string {
-  return replacingMergeTreeDDL(featureTableSpec(spec));
 }
 
 /**

@@ -15,7 +15,6 @@ export {
 export {
   applyFeatureMigrations,
   FEATURE_MIGRATIONS_TABLE,
-  featureTableDDL,
   featureTableSpec,
   featureTableMigration,
   toTableRow,

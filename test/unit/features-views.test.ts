@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Observable, Subject } from 'rxjs';
-import { featureTableDDL, featureTableName, toTableRow } from '../../connectors/feature-sinks/index.js';
+import { replacingMergeTreeDDL } from '../../connectors/clickhouse/index.js';
+import { featureTableName, featureTableSpec, toTableRow } from '../../connectors/feature-sinks/index.js';
 import { aggregate, count, max, sum } from '../../operators/aggregate/index.js';
 import { tumbling } from '../../operators/windows/index.js';
 import type { Element, PartitionContext, Stage } from '../../schemas/stream.js';
@@ -134,7 +135,7 @@ describe('view diffs', () => {
 describe('offline table rows', () => {
   const view = featureView(base());
   it('DDL is a ReplacingMergeTree keyed on entity and window start, versioned by event time', () => {
-    const ddl = featureTableDDL(view);
+    const ddl = replacingMergeTreeDDL(featureTableSpec(view));
     assert.match(ddl, /ENGINE = ReplacingMergeTree\(version\) ORDER BY \(entity, window_start\)/);
     assert.match(ddl, /n Nullable\(Float64\), total Nullable\(Float64\)/);
     assert.doesNotMatch(ddl, /DateTime64|Map\(/, '18.16 has neither');
