@@ -14,6 +14,7 @@ import { after, test } from 'node:test';
 import type { ISocketFactory } from 'kafkajs';
 import { createKafka } from '../../connectors/kafka/client.js';
 import { createTopic, deleteTopics, endpoints, testKafka, uniqueName } from '../support/kafka.js';
+import { until } from '../support/until.js';
 
 /** The sockets a Kafka client opened, and which of them are still open. */
 function countedSockets() {
@@ -31,11 +32,9 @@ function countedSockets() {
   return {
     socketFactory,
     opened: () => opened,
-    async allClosed(withinMs = 5000): Promise<number> {
-      const deadline = Date.now() + withinMs;
-      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      return open.size;
-    },
+    /** Fails the test unless every socket opened so far closes within 5 s (closing takes a round trip). */
+    allClosed: (what = 'every connection to close') =>
+      until(what, () => open.size === 0, { timeoutMs: 5000, everyMs: 50 }),
   };
 }
 
@@ -82,7 +81,7 @@ test(
 
     await assert.rejects(sending, /Not reconnecting: this client was disconnected/);
     assert.equal(sockets.opened(), openedBeforeDisconnect, 'no connection is opened after disconnect()');
-    assert.equal(await sockets.allClosed(), 0, 'every connection is closed');
+    await sockets.allClosed();
 
     // connect() opens the client again: the same producer sends, and disconnects cleanly.
     created.push(topic);
@@ -91,7 +90,7 @@ test(
     const [sent] = await producer.send({ topic, messages: [{ value: 'after reconnect' }] });
     assert.equal(sent?.errorCode, 0);
     await producer.disconnect();
-    assert.equal(await sockets.allClosed(), 0, 'every connection is closed after the second disconnect()');
+    await sockets.allClosed('every connection to close after the second disconnect()');
   },
 );
 
@@ -107,12 +106,12 @@ test('an admin used after disconnect() fails, naming the fix, and opens no conne
 
   await assert.rejects(admin.listTopics(), /call connect\(\) to use it again/);
   assert.equal(sockets.opened(), openedBeforeDisconnect);
-  assert.equal(await sockets.allClosed(), 0);
+  await sockets.allClosed();
 
   await admin.connect();
   assert.ok(Array.isArray(await admin.listTopics()));
   await admin.disconnect();
-  assert.equal(await sockets.allClosed(), 0);
+  await sockets.allClosed();
 });
 
 test('requests that find a connection closed at the same moment open one socket, not one each', async () => {
@@ -129,11 +128,11 @@ test('requests that find a connection closed at the same moment open one socket,
   await Promise.all([connection.connect(), connection.connect(), connection.connect()]);
   assert.equal(sockets.opened(), 1, 'three requests at once dialled one socket');
   await connection.disconnect();
-  assert.equal(await sockets.allClosed(), 0, 'disconnect() closed every socket the connection opened');
+  await sockets.allClosed('disconnect() to close every socket the connection opened');
 
   // Closed, then three requests at once again (what follows a dropped connection).
   await Promise.all([connection.connect(), connection.connect(), connection.connect()]);
   assert.equal(sockets.opened(), 2);
   await connection.disconnect();
-  assert.equal(await sockets.allClosed(), 0);
+  await sockets.allClosed();
 });
