@@ -5,12 +5,9 @@
  * exactly one served prediction.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { ModelCandidate } from '../../connectors/model-registry/model-metadata.js';
 import { AuditLog, verifyAuditLog } from '../../services/common/audit-log.js';
 import { buildMlpOnnx, randomMlp } from '../../services/trainer/onnx/mlp-onnx.js';
 import type { GuardAction } from '../../topologies/scoring/guard-rails.js';
@@ -19,7 +16,9 @@ import {
   cleanup,
   createFixture,
   makeTxns,
+  registerBuiltModel,
   registerModel,
+  registeredMetadata,
   saveExperiment,
   startScoring,
   txnMessages,
@@ -38,20 +37,8 @@ const GUARD_P99_MS = 60;
 
 /** Registers a wide MLP over v1's features (same metadata and reference profile) as a shadow version. */
 async function registerSlowModel(f: Fixture, version: string): Promise<void> {
-  const base = JSON.parse(
-    readFileSync(path.join(f.registry.root, 'txn-risk', '1', 'metadata.json'), 'utf8'),
-  ) as ModelCandidate;
-  const bytes = buildMlpOnnx(randomMlp(5, base.features, SLOW_HIDDEN));
-  const candidate: ModelCandidate = {
-    ...base,
-    version,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
-  const dir = path.join(f.dir, 'build', `slow-${version}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'model.onnx'), bytes);
-  await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(candidate));
-  await f.registry.registerFromDirectory(dir, { stage: 'shadow' });
+  const base = registeredMetadata(f, 'txn-risk', '1');
+  await registerBuiltModel(f, buildMlpOnnx(randomMlp(5, base.features, SLOW_HIDDEN)), { ...base, version });
 }
 
 test(

@@ -4,12 +4,10 @@
  * event.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { ModelCandidate, NumericProfile } from '../../connectors/model-registry/model-metadata.js';
+import type { NumericProfile } from '../../connectors/model-registry/model-metadata.js';
 import type { SlotRefusal } from '../../operators/score/model-slots.js';
 import { buildLogisticRegressionOnnx } from '../../services/trainer/onnx/logistic-regression-onnx.js';
 import { createTopic, produce, readAll, testKafka } from '../support/kafka.js';
@@ -17,7 +15,9 @@ import {
   cleanup,
   createFixture,
   makeTxns,
+  registerBuiltModel,
   registerModel,
+  registeredMetadata,
   saveExperiment,
   startScoring,
   txnMessages,
@@ -31,9 +31,7 @@ let fixture: Fixture | undefined;
 
 /** Writes a logistic-regression ONNX over `onnxFeatures` with metadata claiming `declared` features. */
 async function writeModel(f: Fixture, version: string, onnxFeatures: string[], declared: string[]) {
-  const base = JSON.parse(
-    readFileSync(path.join(f.registry.root, 'txn-risk', '1', 'metadata.json'), 'utf8'),
-  ) as ModelCandidate;
+  const base = registeredMetadata(f, 'txn-risk', '1');
   const bytes = buildLogisticRegressionOnnx({
     featureNames: onnxFeatures,
     mean: onnxFeatures.map(() => 0),
@@ -48,20 +46,14 @@ async function writeModel(f: Fixture, version: string, onnxFeatures: string[], d
     count: 10,
     missingRate: 0,
   };
-  const candidate: ModelCandidate = {
+  await registerBuiltModel(f, bytes, {
     ...base,
     version,
     features: declared,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
     referenceProfile: {
       features: Object.fromEntries(declared.map((d) => [d, base.referenceProfile.features[d] ?? profile])),
     },
-  };
-  const dir = path.join(f.dir, 'build', `bad-${version}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'model.onnx'), bytes);
-  await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(candidate));
-  await f.registry.registerFromDirectory(dir, { stage: 'shadow' });
+  });
 }
 
 test(

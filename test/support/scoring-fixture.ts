@@ -3,7 +3,9 @@
  * reference models, online features in Redis, an experiment, synthetic transactions, and a running
  * scoring topology writing to Kafka and to an embedded ClickHouse.
  */
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
@@ -11,7 +13,7 @@ import { pino } from 'pino';
 import { createClickHouseClient, type ClickHouseClient } from '../../connectors/clickhouse/index.js';
 import { FileExperimentStore, type ExperimentDraft } from '../../connectors/experiments/index.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
-import type { ModelStage } from '../../connectors/model-registry/model-metadata.js';
+import type { ModelCandidate, ModelStage } from '../../connectors/model-registry/model-metadata.js';
 import {
   createOnlineFeatureReader,
   createOnlineFeatureWriter,
@@ -107,6 +109,30 @@ export async function registerModel(
   await buildReferenceModel({ outDir: out, seed, rows: 3000, name, version });
   await f.registry.registerFromDirectory(out, { stage });
   return out;
+}
+
+/** The metadata a registered version was published with. */
+export function registeredMetadata(f: Fixture, name: string, version: string): ModelCandidate {
+  return JSON.parse(
+    readFileSync(path.join(f.registry.root, name, version, 'metadata.json'), 'utf8'),
+  ) as ModelCandidate;
+}
+
+/**
+ * Publishes hand-built model bytes with `candidate`'s metadata as a shadow version, the way the trainer
+ * publishes (a build folder, then registerFromDirectory); the checksum is computed here from the bytes.
+ */
+export async function registerBuiltModel(
+  f: Fixture,
+  bytes: Uint8Array,
+  candidate: Omit<ModelCandidate, 'sha256'>,
+): Promise<void> {
+  const dir = path.join(f.dir, 'build', `${candidate.name}-${candidate.version}-built`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'model.onnx'), bytes);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await writeFile(path.join(dir, 'metadata.json'), JSON.stringify({ ...candidate, sha256 }));
+  await f.registry.registerFromDirectory(dir, { stage: 'shadow' });
 }
 
 export async function saveExperiment(f: Fixture, draft: Omit<ExperimentDraft, 'name'>) {
