@@ -7,19 +7,17 @@
  */
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka } from '../../connectors/kafka/client.js';
-import { metricsPortFromEnv, startMetricsEndpoint } from '../../topologies/runtime/metrics-endpoint.js';
+import { runTopology } from '../../topologies/runtime/run.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
-import { deleteTopics, topologyTopics, waitForCommittedEnd } from '../support/kafka.js';
+import { waitForCommittedEnd } from '../support/kafka.js';
 import { avroCodec } from './avro-codec.js';
 import { reportingCommits } from './commit-watch.js';
-import { benchTopology } from './topology-throughput.js';
+import { benchTopology, deleteTopologyTopics } from './topology-throughput.js';
 
 const [name, topic, instance, warmUpTopic] = process.argv.slice(2);
-const metricsPort = metricsPortFromEnv(process.env.SLUICE_METRICS_PORT);
-if (!name || !topic || !instance || !warmUpTopic || metricsPort === undefined || !process.send) {
+if (!name || !topic || !instance || !warmUpTopic || !process.send) {
   throw new Error(
-    'usage: SLUICE_METRICS_PORT=<port> bench-worker.ts <topology> <topic> <instance> <warm-up topic>, ' +
-      'spawned with an IPC channel',
+    'usage: bench-worker.ts <topology> <topic> <instance> <warm-up topic>, spawned with an IPC channel',
   );
 }
 const send = process.send.bind(process);
@@ -33,30 +31,10 @@ const warmUp = new TopologyWorker(
 await warmUp.start();
 await waitForCommittedEnd(kafka, warmUpName, warmUpTopic, 120_000);
 await warmUp.stop();
-await deleteTopics(kafka, [`${warmUpName}.out`, ...topologyTopics(warmUpName)]);
-
-const worker = new TopologyWorker(benchTopology(name, topic, avroCodec(endpoints.schemaRegistryUrl, topic)), {
+await deleteTopologyTopics(kafka, warmUpName);
+// The production entry point (SIGTERM, /readyz on SLUICE_METRICS_PORT for the parent), with a client that
+// reports each commit.
+await runTopology(benchTopology(name, topic, avroCodec(endpoints.schemaRegistryUrl, topic)), {
   instanceId: instance,
   kafka: reportingCommits(kafka, name, topic, (offsets) => send(offsets)),
-  endpoints,
 });
-// /readyz tells the parent when this worker holds its share of the partitions.
-const probe = await startMetricsEndpoint(
-  { alive: () => worker.isAlive, ready: () => worker.isMember },
-  metricsPort,
-  '127.0.0.1',
-);
-worker.onFatal((err) => {
-  console.error(`bench worker ${instance} failed: ${String(err)}`);
-  process.exit(1);
-});
-process.once('SIGTERM', () => {
-  void worker
-    .stop()
-    .then(() => probe.close())
-    .then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-});
-await worker.start();

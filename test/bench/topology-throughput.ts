@@ -21,6 +21,7 @@ import {
   topologyTopics,
   uniqueName,
   watchedKafka,
+  withAdmin,
 } from '../support/kafka.js';
 import { median } from './latency-stats.js';
 import { CommitTracker, reportingCommits, type CommittedOffset } from './commit-watch.js';
@@ -101,20 +102,14 @@ const COMMITTED_WITHIN_MS = 300_000;
 
 /** Each partition's end offset less `markers` (offsets that are transaction markers, never consumed). */
 async function endOffsets(kafka: Kafka, topic: string, markers = 0): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    return new Map(ends.map((e) => [e.partition, BigInt(e.high) - BigInt(markers)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+  return new Map(ends.map((e) => [e.partition, BigInt(e.high) - BigInt(markers)]));
 }
 
 const eventsIn = (ends: ReadonlyMap<number, bigint>) => [...ends.values()].reduce((a, e) => a + Number(e), 0);
 
-/** Deletes what a measured topology wrote: its output and its own topics (changelog, dead letters). */
-async function deleteTopologyTopics(kafka: Kafka, name: string): Promise<void> {
+/** Deletes what a bench topology wrote: its output and its own topics (changelog, dead letters). */
+export async function deleteTopologyTopics(kafka: Kafka, name: string): Promise<void> {
   await deleteTopics(kafka, [`${name}.out`, ...topologyTopics(name)]);
 }
 

@@ -10,7 +10,7 @@ import type { Topology } from '../builder.js';
 import { metricsPortFromEnv, startMetricsEndpoint } from './metrics-endpoint.js';
 import { TopologyWorker, type WorkerOptions } from './worker.js';
 
-export type RunOptions = Partial<Omit<WorkerOptions, 'kafka' | 'endpoints'>> & {
+export type RunOptions = Partial<Omit<WorkerOptions, 'endpoints'>> & {
   /** Serve /metrics, /healthz and /readyz here (default SLUICE_METRICS_PORT; unset = no endpoint). */
   readonly metricsPort?: number;
   /**
@@ -27,7 +27,8 @@ export async function runTopology(topology: Topology, options: RunOptions = {}):
   }
   const instanceId =
     options.instanceId ?? process.env.SLUICE_INSTANCE_ID ?? `${os.hostname()}-${process.pid}`;
-  const kafka = createKafka(endpoints.kafkaBrokers, `sluice-${topology.name}-${instanceId}`);
+  // A client the caller built (its own settings, or instrumented) is used as it is.
+  const kafka = options.kafka ?? createKafka(endpoints.kafkaBrokers, `sluice-${topology.name}-${instanceId}`);
   const worker = new TopologyWorker(topology, { ...options, instanceId, kafka, endpoints });
   let stopping = false;
   const stop = (code: number) => {
