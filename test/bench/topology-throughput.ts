@@ -13,6 +13,7 @@ import { tumbling, window } from '../../operators/windows/index.js';
 import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 import {
   createTopic,
   deleteTopics,
@@ -233,8 +234,15 @@ export async function twoProcessRate(
     // Timed from the moment the events are released to the settled pair.
     const released = cpuMark();
     await held.commit();
-    // One marker per partition ends the transaction.
-    const ends = await endOffsets(kafka, topic, 1);
+    // One marker per partition ends the transaction. The admin reads the last stable offset, which moves
+    // only once the coordinator has written those markers, a few ms after commit() returns: read too early,
+    // some partitions' ends are still 0 and the run would count as done at once.
+    let ends = new Map<number, bigint>();
+    await until(
+      'the released events to be visible to read_committed readers',
+      async () => eventsIn((ends = await endOffsets(kafka, topic, 1))) === messages.length,
+      { timeoutMs: 30_000, everyMs: 5 },
+    );
     tracker.expect(ends);
     return measuredSince(released, eventsIn(ends), await tracker.doneWithin(COMMITTED_WITHIN_MS));
   } finally {
