@@ -4,7 +4,8 @@
  * closed at the same moment each open a socket of their own, of which only the last is ever closed. Either
  * way a connection nothing closes: a worker that does not exit on SIGTERM. patches/kafkajs+2.2.4.patch
  * makes a disconnected client refuse to reconnect until its own connect(), and concurrent connects share
- * one socket. Every socket is counted here.
+ * one socket. A socket whose peer went silent never finished closing either; it is now destroyed after the
+ * connection timeout. Every socket is counted here.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -135,4 +136,65 @@ test('requests that find a connection closed at the same moment open one socket,
   assert.equal(sockets.opened(), 2);
   await connection.disconnect();
   await sockets.allClosed();
+});
+
+/**
+ * A relay to the broker that can go silent as a vanished host does: it stops forwarding, keeps the
+ * connection and never answers, not even the FIN of a closing client (the server socket is half-open and
+ * nothing reads it, so it neither ends nor resets).
+ */
+async function silenceableRelay(broker: { host: string; port: number }) {
+  const accepted = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect(broker);
+    accepted.add(client);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    client.once('close', () => upstream.destroy());
+    (client as net.Socket & { upstream?: net.Socket }).upstream = upstream;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    silence() {
+      for (const client of accepted) {
+        const upstream = (client as net.Socket & { upstream?: net.Socket }).upstream;
+        client.unpipe();
+        upstream?.unpipe();
+        upstream?.destroy();
+        client.pause();
+      }
+    },
+    async close() {
+      for (const client of accepted) client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('disconnect() closes a connection whose peer went silent, once the connection timeout has passed', async () => {
+  const sockets = countedSockets();
+  const [host, port] = (endpoints.kafkaBrokers[0] as string).split(':');
+  const relay = await silenceableRelay({ host: host as string, port: Number(port) });
+  try {
+    const connection = new Connection({
+      host: '127.0.0.1',
+      port: relay.port,
+      logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
+      socketFactory: sockets.socketFactory,
+      requestTimeout: 10_000,
+      connectionTimeout: 1_000,
+    });
+    await connection.connect();
+    assert.equal(sockets.opened(), 1);
+    relay.silence();
+    // end() sends a FIN that nobody answers: stock kafkajs left the socket open for as long as the process
+    // held it (a half-closed socket per vanished connection), and only unref'd it.
+    await connection.disconnect();
+    await sockets.allClosed('the silenced socket to be closed after the 1 s connection timeout');
+  } finally {
+    await relay.close();
+  }
 });
