@@ -12,12 +12,18 @@
  *                             whatever issues it (a sidecar, a projected service-account token); it is read
  *                             again at every authentication, so a renewed token is picked up by the next
  *                             connection without a restart
+ *   KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL  for OAUTHBEARER instead of a token file: the issuer's token
+ *                             endpoint (https; http only on loopback), asked for tokens with the OAuth client
+ *                             credentials grant, with KAFKA_SASL_OAUTHBEARER_CLIENT_ID and
+ *                             KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE (or _CLIENT_SECRET), and
+ *                             KAFKA_SASL_OAUTHBEARER_SCOPE if the issuer wants one
  *
  * Secrets come only from files or the environment. Everything is checked when a client is built, so a
  * typo fails the process at start with the variable to fix instead of as an opaque broker disconnect.
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
+import { ClientCredentialsTokenSource } from '../kafka/oauth-token-source.js';
 import { ConfigError } from './endpoints.js';
 import { passwordFromEnv, readSecretFile } from './secret-file.js';
 
@@ -39,12 +45,20 @@ const SSL_VARS = [
   'KAFKA_SSL_KEY_FILE',
   'KAFKA_SSL_KEY_PASSWORD_FILE',
 ];
+const CLIENT_CREDENTIALS_VARS = [
+  'KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL',
+  'KAFKA_SASL_OAUTHBEARER_CLIENT_ID',
+  'KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET',
+  'KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE',
+  'KAFKA_SASL_OAUTHBEARER_SCOPE',
+];
+const OAUTHBEARER_VARS = ['KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', ...CLIENT_CREDENTIALS_VARS];
 const SASL_VARS = [
   'KAFKA_SASL_MECHANISM',
   'KAFKA_SASL_USERNAME',
   'KAFKA_SASL_PASSWORD',
   'KAFKA_SASL_PASSWORD_FILE',
-  'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
+  ...OAUTHBEARER_VARS,
 ];
 
 /** What kafkajs takes: `ssl` and `sasl` of its KafkaConfig. */
@@ -108,20 +122,73 @@ function readToken(file: string): string {
   return token;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The token endpoint's URL; the client secret crosses it, so plain http is refused off loopback. */
+function tokenEndpoint(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      `KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL=${value} is not a URL; set the issuer's token endpoint, e.g. https://issuer.example/oauth2/token`,
+    );
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    throw new ConfigError(
+      `KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL=${value} must be https (the client secret is sent to it); plain http is allowed on loopback only`,
+    );
+  }
+  return url;
+}
+
+function loadClientCredentials(env: NodeJS.ProcessEnv, endpoint: string): SASLOptions {
+  const clientId = env.KAFKA_SASL_OAUTHBEARER_CLIENT_ID;
+  const clientSecret = passwordFromEnv(env, 'KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET');
+  if (!clientId || !clientSecret) {
+    throw new ConfigError(
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL needs KAFKA_SASL_OAUTHBEARER_CLIENT_ID and KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE (a file holding the secret) or KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET',
+    );
+  }
+  const source = new ClientCredentialsTokenSource({
+    tokenEndpoint: tokenEndpoint(endpoint),
+    clientId,
+    clientSecret,
+    ...(env.KAFKA_SASL_OAUTHBEARER_SCOPE ? { scope: env.KAFKA_SASL_OAUTHBEARER_SCOPE } : {}),
+  });
+  return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: await source.token() }) };
+}
+
 function loadOAuthBearer(env: NodeJS.ProcessEnv): SASLOptions {
   refuseIgnored(
     env,
     PASSWORD_VARS,
     'KAFKA_SASL_MECHANISM=OAUTHBEARER',
     'unset them, or pick PLAIN or SCRAM',
-    () => 'authenticates with a token only (KAFKA_SASL_OAUTHBEARER_TOKEN_FILE)',
+    () =>
+      'authenticates with a token only (KAFKA_SASL_OAUTHBEARER_TOKEN_FILE or KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL)',
   );
   const file = env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE;
-  if (!file) {
+  const endpoint = env.KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL;
+  if (file && endpoint) {
     throw new ConfigError(
-      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, a file holding the current token',
+      'set KAFKA_SASL_OAUTHBEARER_TOKEN_FILE (a token kept fresh by something else) or KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL (Sluice asks the issuer), not both',
     );
   }
+  if (endpoint) return loadClientCredentials(env, endpoint);
+  if (!file) {
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, a file holding the current token, or KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL with a client id and secret',
+    );
+  }
+  refuseIgnored(
+    env,
+    CLIENT_CREDENTIALS_VARS,
+    'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
+    'unset them, or set KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL instead of the token file',
+    (them) => `is read as the token, so nothing uses ${them}`,
+  );
   readToken(file); // fails the start when the file is missing or empty, not the first connection
   return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: readToken(file) }) };
 }
@@ -137,7 +204,7 @@ function loadSasl(env: NodeJS.ProcessEnv): SASLOptions {
   if (mechanism === 'oauthbearer') return loadOAuthBearer(env);
   refuseIgnored(
     env,
-    ['KAFKA_SASL_OAUTHBEARER_TOKEN_FILE'],
+    OAUTHBEARER_VARS,
     `KAFKA_SASL_MECHANISM=${name}`,
     'set KAFKA_SASL_MECHANISM=OAUTHBEARER, or unset it',
   );

@@ -3,7 +3,7 @@
  * operator would (KAFKA_SECURITY_PROTOCOL and companions, read by loadKafkaSecurity). A whole topology
  * worker (consumer group, transactional checkpoints, admin, sink) runs over SCRAM-SHA-512 on TLS; PLAIN
  * and mutual TLS carry a round trip; OAUTHBEARER refuses an expired token and takes the renewed one from
- * its file without a new client config; a wrong password, a missing client certificate and an untrusted
+ * its file without a new client config, and gets its tokens from an issuer with client credentials; a wrong password, a missing client certificate and an untrusted
  * broker certificate are each refused with their cause.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { jsonDecoder } from '../support/json-decoder.js';
 import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
 import { createTopic, deleteTopics, produce, readAll, topologyTopics, uniqueName } from '../support/kafka.js';
 import {
+  clientCredentialsEnv,
   ensureLocalScramUser,
   mutualTlsBroker,
   mutualTlsEnv,
@@ -23,6 +24,7 @@ import {
   oauthBearerEnv,
   saslSslBroker,
   saslSslEnv,
+  tokenIssuer,
   unsecuredToken,
 } from '../support/kafka-security.js';
 
@@ -46,6 +48,19 @@ async function describe_(kafka: Kafka): Promise<{ ports: number[] } | { error: E
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Creates a topic, writes `value` and reads it back through `kafka`, then deletes the topic. */
+async function assertRoundTrip(kafka: Kafka, value: string, over: string): Promise<void> {
+  const topic = uniqueName('sec-roundtrip');
+  await createTopic(kafka, topic, 1);
+  await produce(kafka, topic, [{ key: 'k', value }]);
+  assert.deepEqual(
+    (await readAll(kafka, topic)).map((m) => String(m.value)),
+    [value],
+    `the record came back over ${over}`,
+  );
+  await deleteTopics(kafka, [topic]);
 }
 
 interface Event {
@@ -86,16 +101,7 @@ describe('secured Kafka listeners', { skip: noLocalSecuredBroker }, () => {
       ['PLAIN', securedKafka(saslSslBroker, saslSslEnv('PLAIN'))],
       ['mutual TLS', securedKafka(mutualTlsBroker, mutualTlsEnv())],
     ] as const) {
-      const topic = uniqueName('sec-roundtrip');
-      await createTopic(kafka, topic, 1);
-      await produce(kafka, topic, [{ key: 'k', value: label }]);
-      const read = await readAll(kafka, topic);
-      assert.deepEqual(
-        read.map((m) => String(m.value)),
-        [label],
-        `${label}: the record came back`,
-      );
-      await deleteTopics(kafka, [topic]);
+      await assertRoundTrip(kafka, label, label);
     }
   });
 
@@ -113,16 +119,37 @@ describe('secured Kafka listeners', { skip: noLocalSecuredBroker }, () => {
 
       // The same settings, now reading a fresh token: what a sidecar's renewal looks like to a worker.
       writeFileSync(tokenFile, unsecuredToken('sluice', 3_600_000));
-      const kafka = securedKafka(saslSslBroker, env);
-      const topic = uniqueName('sec-oauth');
-      await createTopic(kafka, topic, 1);
-      await produce(kafka, topic, [{ key: 'k', value: 'bearer' }]);
-      assert.deepEqual(
-        (await readAll(kafka, topic)).map((m) => String(m.value)),
-        ['bearer'],
-        'the record came back over OAUTHBEARER',
-      );
-      await deleteTopics(kafka, [topic]);
+      await assertRoundTrip(securedKafka(saslSslBroker, env), 'bearer', 'OAUTHBEARER');
+    },
+  );
+
+  it(
+    'OAUTHBEARER with client credentials: tokens from the issuer carry a round trip; a wrong secret is refused with its reason',
+    { timeout: 60_000 },
+    async () => {
+      const issuer = await tokenIssuer('sluice-worker', 'issuer-secret');
+      try {
+        const env = {
+          ...clientCredentialsEnv(issuer.url, 'sluice-worker', 'issuer-secret'),
+          KAFKA_SASL_OAUTHBEARER_SCOPE: 'kafka',
+        };
+        const over = 'OAUTHBEARER with an issued token';
+        await assertRoundTrip(securedKafka(saslSslBroker, env), 'client credentials', over);
+        // Admin, producer and consumer each dialled the broker; the token was asked for once for all.
+        assert.equal(issuer.issued(), 1, 'one token served every connection');
+        assert.equal(issuer.lastScope(), 'kafka');
+
+        const refused = await describe_(
+          securedKafka(saslSslBroker, clientCredentialsEnv(issuer.url, 'sluice-worker', 'wrong'), 0),
+        );
+        assert.ok('error' in refused, 'a wrong client secret gets no connection');
+        assert.match(
+          refused.error.message,
+          /OAuth token endpoint http:\/\/127\.0\.0\.1:\d+\/token refused client 'sluice-worker' \(HTTP 401\): invalid_client/,
+        );
+      } finally {
+        await issuer.close();
+      }
     },
   );
 

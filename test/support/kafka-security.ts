@@ -3,6 +3,8 @@
  * them: the environment an operator would set, so tests go through loadKafkaSecurity like a deployment.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureKafkaLibs, mutualTlsPort, saslSslPort } from '../../deploy/stack/kafka.js';
@@ -75,5 +77,62 @@ export function oauthBearerEnv(token: string): { env: NodeJS.ProcessEnv; tokenFi
       KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
       KAFKA_SSL_CA_FILE: localTls.caFile,
     },
+  };
+}
+
+/**
+ * An OAuth issuer's token endpoint on loopback for the client credentials grant: it checks the client's
+ * HTTP Basic credentials and issues unsigned tokens for one hour, which the stack broker's unsecured
+ * validator accepts.
+ */
+export async function tokenIssuer(clientId: string, clientSecret: string) {
+  let issued = 0;
+  let lastScope: string | null = null;
+  const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization !== expected || form.get('grant_type') !== 'client_credentials') {
+        res.writeHead(401).end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      issued += 1;
+      lastScope = form.get('scope');
+      res.end(
+        JSON.stringify({
+          access_token: unsecuredToken(clientId, 3_600_000),
+          token_type: 'Bearer',
+          expires_in: 3600,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    issued: () => issued,
+    lastScope: () => lastScope,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The environment of an OAUTHBEARER client that asks `tokenEndpoint` for its tokens. */
+export function clientCredentialsEnv(
+  tokenEndpoint: string,
+  clientId: string,
+  clientSecret: string,
+): NodeJS.ProcessEnv {
+  const secretFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-oauth-')), 'client-secret');
+  writeFileSync(secretFile, `${clientSecret}\n`, { mode: 0o600 });
+  return {
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+    KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: tokenEndpoint,
+    KAFKA_SASL_OAUTHBEARER_CLIENT_ID: clientId,
+    KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE: secretFile,
+    KAFKA_SSL_CA_FILE: localTls.caFile,
   };
 }

@@ -148,3 +148,53 @@ test('OAUTHBEARER misconfigurations name the variable to fix', () => {
     /KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is set but KAFKA_SECURITY_PROTOCOL=SSL does not use it/,
   );
 });
+
+test('OAUTHBEARER client credentials: the token endpoint and client are checked at start', () => {
+  const oauth = { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'OAUTHBEARER' };
+  const client = {
+    ...oauth,
+    KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: 'https://issuer.example/oauth2/token',
+    KAFKA_SASL_OAUTHBEARER_CLIENT_ID: 'sluice-worker',
+    KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE: passwordFile,
+  };
+  const sasl = loadKafkaSecurity(client).sasl as { mechanism: string; oauthBearerProvider?: unknown };
+  assert.equal(sasl.mechanism, 'oauthbearer');
+  assert.equal(typeof sasl.oauthBearerProvider, 'function');
+  // Loopback may be plain http (a local sidecar); anything else must be https.
+  loadKafkaSecurity({ ...client, KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: 'http://127.0.0.1:9/token' });
+  refused(
+    { ...client, KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: 'http://issuer.example/oauth2/token' },
+    /must be https \(the client secret is sent to it\); plain http is allowed on loopback only/,
+  );
+  refused(
+    { ...client, KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: 'issuer.example/token' },
+    /issuer.example\/token is not a URL/,
+  );
+  refused(
+    { ...client, KAFKA_SASL_OAUTHBEARER_CLIENT_ID: undefined },
+    /needs KAFKA_SASL_OAUTHBEARER_CLIENT_ID and KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE/,
+  );
+  refused(
+    { ...client, KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE: undefined },
+    /needs KAFKA_SASL_OAUTHBEARER_CLIENT_ID and KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE/,
+  );
+  refused(
+    { ...client, KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET: 'inline' },
+    /set KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_FILE or KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET, not both/,
+  );
+  refused({ ...client, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('t4', 'x') }, /not both/);
+  refused(
+    { ...oauth, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: file('t5', 'x'), KAFKA_SASL_OAUTHBEARER_SCOPE: 'kafka' },
+    /KAFKA_SASL_OAUTHBEARER_SCOPE is set but KAFKA_SASL_OAUTHBEARER_TOKEN_FILE is read as the token/,
+  );
+  refused(
+    {
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'p',
+      KAFKA_SASL_OAUTHBEARER_CLIENT_ID: 'sluice-worker',
+    },
+    /KAFKA_SASL_OAUTHBEARER_CLIENT_ID is set but KAFKA_SASL_MECHANISM=SCRAM-SHA-256 does not use it/,
+  );
+});
