@@ -63,6 +63,15 @@ describe('ClickHouse error classification', () => {
     );
     assert.equal(isTransientClickHouseError(new Error('Code: 252, e.displayText() = Too many parts')), true);
     assert.equal(isTransientClickHouseError(new Error('Timeout error.')), true);
+    // With insert_quorum set in a writer's profile: another writer's quorum insert is still under way.
+    assert.equal(
+      isTransientClickHouseError(
+        new Error(
+          'Code: 286, e.displayText() = DB::Exception: Quorum for previous write has not been satisfied yet',
+        ),
+      ),
+      true,
+    );
     assert.equal(
       isTransientClickHouseError(new Error('Code: 60, e.displayText() = Table x does not exist')),
       false,
