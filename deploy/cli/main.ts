@@ -13,12 +13,14 @@ import { ModelRegistryError } from '../../connectors/model-registry/registry-err
 import { TopologyError } from '../../topologies/builder.js';
 import { UnknownTopologyError } from '../../topologies/catalog.js';
 import { WebhookConfigError } from '../../services/alerts/webhook-config.js';
+import { ResetRefused } from '../../topologies/runtime/reset.js';
 import { registerAlertsCommands } from './commands/alerts.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerExperimentsCommands } from './commands/experiments.js';
 import { registerFeaturesCommands } from './commands/features.js';
 import { registerModelsCommands } from './commands/models.js';
+import { registerResetCommands } from './commands/reset.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerStackCommands } from './commands/stack.js';
 import { registerStatusCommands } from './commands/status.js';
@@ -43,6 +45,7 @@ export function buildProgram(): Command {
   registerFeaturesCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
+  registerResetCommands(program);
   registerStatusCommands(program);
   registerDeployCommands(program);
   registerDlqCommands(program);
@@ -65,6 +68,7 @@ const USER_ERRORS = [
   InvalidExperimentError,
   ModelRegistryError,
   WebhookConfigError,
+  ResetRefused,
 ];
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -90,7 +90,7 @@ export class WindowEngine<In, Acc> {
     if (restored !== undefined && restored.config !== config) {
       throw new Error(
         `Window state in this store was written by "${restored.config}" but the stage is "${config}"; ` +
-          'give the changed window stage a new `store` name (or reset its changelog topic)',
+          'give the changed window stage a new `store` name, or reprocess the source with `sluice reset <topology>`',
       );
     }
     this.meta = restored ?? { config, maxEventTime: null, seq: 0, lateCount: 0 };
