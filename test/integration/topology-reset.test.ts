@@ -3,7 +3,8 @@
  * every window again, once, with the same totals: a reset that left the state (the changelog, whose
  * position wins) would resume at the end and emit nothing; one that left the group's offsets would too;
  * one that kept the windows would count every record twice. A reset while a worker runs is refused, the
- * plan alone changes nothing, and the reset is in the audit log.
+ * plan alone changes nothing, and the reset is in the audit log. A date-time resolves to the first record
+ * at or after it, by the source's own timestamps.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import type { Message } from 'kafkajs';
 import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { changelogTopic } from '../../connectors/kafka/co-partitioned.js';
 import { verifyAuditLog } from '../../services/common/index.js';
-import { planReset, ResetRefused } from '../../topologies/runtime/reset.js';
+import { planReset, ResetRefused, type ResetTarget } from '../../topologies/runtime/reset.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { runToCommittedEnd } from '../support/run-to-end.js';
 import {
@@ -176,4 +177,39 @@ test('reset refuses a bad --to and a source that does not exist, naming the fix'
   const unknown = sluice('reset', 'not-a-topology');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /not a shipped topology: name its source topic with --source/);
+});
+
+test('--to latest and --to a date-time plan from the source log itself', async () => {
+  const topic = uniqueName('reset-points');
+  await createTopic(kafka, topic, 1);
+  try {
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ partition: 0, value: `a${i}` })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const between = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 7 }, (_, i) => ({ partition: 0, value: `b${i}` })),
+    );
+    const planned = (to: ResetTarget) =>
+      withAdmin(kafka, (admin) => planReset(admin, { topology: `${name}-points`, sourceTopic: topic, to }));
+    const offsetOf = async (to: ResetTarget) => (await planned(to)).partitions.map((p) => p.to);
+    assert.deepEqual(await offsetOf({ kind: 'datetime', at: between }), ['5'], 'the first record after it');
+    assert.deepEqual(
+      await offsetOf({ kind: 'datetime', at: Date.now() + 60_000 }),
+      ['12'],
+      'none after: the end',
+    );
+    assert.deepEqual(await offsetOf({ kind: 'latest' }), ['12']);
+    const fresh = await planned({ kind: 'earliest' });
+    assert.deepEqual(fresh.partitions, [{ partition: 0, from: null, to: '0' }], 'a group that never ran');
+    assert.equal(fresh.changelog, null, 'and has no state yet');
+  } finally {
+    await deleteTopics(kafka, [topic]);
+  }
 });
