@@ -4,14 +4,9 @@
  * refuse it, naming the fix; `sluice topics align` makes it compact and keeps the topic's other settings.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, test } from 'node:test';
 import kafkajs from 'kafkajs';
 import { changelogTopic } from '../../connectors/kafka/co-partitioned.js';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import {
   createTopic,
@@ -23,6 +18,7 @@ import {
   withAdmin,
 } from '../support/kafka.js';
 import { countSumTopology } from '../support/window-reference.js';
+import { runSluice, tempAuditLog } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const created: string[] = [];
@@ -69,18 +65,9 @@ test(
       return true;
     });
 
-    const align = spawnSync(
-      process.execPath,
-      [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'topics', 'align', name, '--source', `${name}.in`],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: {
-          ...process.env,
-          SLUICE_AUDIT_LOG: path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-policy-')), 'audit.jsonl'),
-        },
-      },
-    );
+    const align = runSluice(['topics', 'align', name, '--source', `${name}.in`], {
+      env: { SLUICE_AUDIT_LOG: tempAuditLog('sluice-policy') },
+    });
     assert.equal(align.status, 0, align.stderr);
     assert.match(align.stdout, new RegExp(`${changelog}: cleanup.policy delete -> compact`));
     const settings = await topicSettings(changelog);

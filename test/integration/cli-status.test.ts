@@ -4,12 +4,10 @@
  * that is neither shipped nor given a source is refused with the fix.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Consumer } from 'kafkajs';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { createTopic, deleteTopics, produce, testKafka, uniqueName, withAdmin } from '../support/kafka.js';
+import { runSluice } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const name = uniqueName('cli-status');
@@ -24,12 +22,7 @@ interface Status {
   lag: { total: number; partitions: { partition: number; committed: string | null; lag: number }[] } | null;
 }
 
-function sluice(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
+const sluice = (...args: string[]) => runSluice(args);
 
 function status(): Status {
   const run = sluice('status', name, '--source', source, '--json');

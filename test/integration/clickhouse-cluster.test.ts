@@ -9,7 +9,6 @@
  * Each run works in a database of its own, so runs never see each other's rows.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +29,7 @@ import {
   LOCAL_CLUSTER_NODES,
   type ClusterNode,
 } from '../../deploy/stack/clickhouse-cluster.js';
-import { REPO_ROOT, stackPaths } from '../../deploy/stack/paths.js';
+import { stackPaths } from '../../deploy/stack/paths.js';
 import { TxnEvent, type TxnEventRecord } from '../../schemas/index.js';
 import { migrateDriftTables } from '../../topologies/drift/drift-table.js';
 import { cardFeaturesTopology } from '../../topologies/features/card-features.js';
@@ -52,6 +51,7 @@ import {
   localNodeEndpoint,
   syncLocalClusterReplicas,
 } from '../support/clickhouse-cluster.js';
+import { runSluice } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const run = uniqueName('chc').replace('-', '_');
@@ -72,10 +72,7 @@ async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
 }
 
 function sluice(args: string[]): { status: number | null; output: string } {
-  const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const res = runSluice(args, { timeoutMs: 120_000 });
   return { status: res.status, output: `${res.stdout}\n${res.stderr}` };
 }
 

@@ -4,16 +4,13 @@
  * replay group, even when the replay is killed half-way and run again.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
 import { deadLetterMessage, deadLetterTopic } from '../../connectors/kafka/dead-letter.js';
 import { REPLAY_OF_HEADER, REPLAY_TIMESTAMP_HEADER } from '../../connectors/kafka/dead-letter-record.js';
 import { replayDeadLetters } from '../../connectors/kafka/dead-letter-replay.js';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import {
   createTopic,
   deleteTopics,
@@ -26,6 +23,7 @@ import {
 } from '../support/kafka.js';
 import { jsonDecoder } from '../support/json-decoder.js';
 import { decodeKeyedTopology, runToCommittedEnd } from '../support/run-to-end.js';
+import { runSluice, SLUICE_BIN, tempAuditLog } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const names: string[] = [];
@@ -73,14 +71,7 @@ test(
     const letters = await readAll(kafka, deadLetterTopic(name));
     assert.equal(letters.length, 10);
 
-    const list = spawnSync(
-      process.execPath,
-      [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'dlq', 'list', name],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const list = runSluice(['dlq', 'list', name]);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, /JSON_DECODE_ERROR\s+5\n/);
     assert.match(list.stdout, /EVENT_TIME_INVALID\s+5\n/);
@@ -163,13 +154,12 @@ test(
     );
     await produce(kafka, deadLetterTopic(name), letters, 5000);
 
-    const audit = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-dlq-')), 'audit.log');
+    const audit = tempAuditLog('sluice-dlq');
     const replay = () =>
-      spawn(
-        process.execPath,
-        [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'dlq', 'replay', name, '--to', `${name}.repaired`],
-        { env: { ...process.env, SLUICE_AUDIT_LOG: audit, SLUICE_ACTOR: 'on-call' }, stdio: 'pipe' },
-      );
+      spawn(process.execPath, [SLUICE_BIN, 'dlq', 'replay', name, '--to', `${name}.repaired`], {
+        env: { ...process.env, SLUICE_AUDIT_LOG: audit, SLUICE_ACTOR: 'on-call' },
+        stdio: 'pipe',
+      });
     const admin = kafka.admin();
     await admin.connect();
     try {

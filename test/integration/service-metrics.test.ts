@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runTrainer } from '../../services/trainer/retrain/main.js';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { freePort } from '../support/free-port.js';
 import type { AlertRecord } from '../../schemas/index.js';
 import { createTopic, deleteTopics, produce, readAll, testKafka, uniqueName } from '../support/kafka.js';
 import { until } from '../support/until.js';
+import { SLUICE_BIN } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const id = uniqueName('svc-metrics');
@@ -48,7 +48,7 @@ test('sluice alerts run counts an undelivered alert on its /metrics', { timeout:
   const secretFile = path.join(dir, 'webhook.secret');
   writeFileSync(secretFile, 'a'.repeat(64));
   const port = await freePort();
-  dispatcher = spawn(process.execPath, [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'alerts', 'run'], {
+  dispatcher = spawn(process.execPath, [SLUICE_BIN, 'alerts', 'run'], {
     env: {
       ...process.env,
       SLUICE_METRICS_PORT: String(port),

@@ -6,15 +6,11 @@
  * until `sluice topics align`; then everything is processed exactly once.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { Kafka, Message } from 'kafkajs';
 import { coPartitionedTopics } from '../../connectors/kafka/co-partitioned.js';
 import { partitionCount } from '../../connectors/kafka/topics.js';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import {
   createTopic,
@@ -35,6 +31,7 @@ import {
   WINDOW_MS,
   type KeyedEvent,
 } from '../support/window-reference.js';
+import { runSluice, tempAuditLog } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const created: string[] = [];
@@ -133,16 +130,10 @@ test(
     // A restart refuses at once, with the same advice.
     await assert.rejects(newWorker().start(), /sluice topics align/);
 
-    const audit = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-align-')), 'audit.jsonl');
-    const align = spawnSync(
-      process.execPath,
-      [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), 'topics', 'align', name, '--source', source],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, SLUICE_AUDIT_LOG: audit, SLUICE_ACTOR: 'ops' },
-      },
-    );
+    const audit = tempAuditLog('sluice-align');
+    const align = runSluice(['topics', 'align', name, '--source', source], {
+      env: { SLUICE_AUDIT_LOG: audit, SLUICE_ACTOR: 'ops' },
+    });
     assert.equal(align.status, 0, align.stderr);
     assert.match(align.stdout, new RegExp(`${name}-changelog: 2 -> 3 partitions`));
     assert.deepEqual(await partitionCounts(coPartitionedTopics(name)), [3, 3, 3]);

@@ -7,13 +7,9 @@
  * at or after it, by the source's own timestamps.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
-import { REPO_ROOT } from '../../deploy/stack/paths.js';
 import { changelogTopic } from '../../connectors/kafka/co-partitioned.js';
 import { verifyAuditLog } from '../../services/common/index.js';
 import { planReset, ResetRefused, type ResetTarget } from '../../topologies/runtime/reset.js';
@@ -37,21 +33,17 @@ import {
   WINDOW_MS,
   type KeyedEvent,
 } from '../support/window-reference.js';
+import { runSluice, tempAuditLog } from '../support/sluice-cli.js';
 
 const kafka = testKafka();
 const name = uniqueName('reset');
 const source = `${name}.in`;
 const output = `${name}.out`;
-const auditLog = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-reset-')), 'audit.log');
+const auditLog = tempAuditLog('sluice-reset');
 after(() => deleteTopics(kafka, [source, output, ...topologyTopics(name)]));
 
-function sluice(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'deploy/bin/sluice.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, SLUICE_AUDIT_LOG: auditLog, SLUICE_ACTOR: 'reset-test' },
-  });
-}
+const sluice = (...args: string[]) =>
+  runSluice(args, { env: { SLUICE_AUDIT_LOG: auditLog, SLUICE_ACTOR: 'reset-test' } });
 
 /**
  * The emitted windows as sorted lines, so two runs compare as multisets: those after the first `skip`
