@@ -7,6 +7,27 @@
  * still valid, so an issuer outage shorter than the remaining lifetime costs nothing.
  */
 import pRetry, { AbortError } from 'p-retry';
+import { Counter, Gauge } from 'prom-client';
+import { sharedMetric } from '../metrics.js';
+
+/** Renewals are lazy (at the next authentication), so failures, not an expiry drawing near, are the alarm. */
+const tokenRequests = sharedMetric(
+  'sluice_kafka_oauth_token_requests_total',
+  () =>
+    new Counter({
+      name: 'sluice_kafka_oauth_token_requests_total',
+      help: 'Kafka OAUTHBEARER tokens asked of the issuer, by outcome: issued, refused (the client, 4xx) or failed (after retries)',
+      labelNames: ['outcome'],
+    }),
+);
+const tokenExpiry = sharedMetric(
+  'sluice_kafka_oauth_token_expiry_seconds',
+  () =>
+    new Gauge({
+      name: 'sluice_kafka_oauth_token_expiry_seconds',
+      help: 'When the newest Kafka OAUTHBEARER token from the issuer expires (Unix seconds; 0 if it did not say)',
+    }),
+);
 
 export interface ClientCredentials {
   readonly tokenEndpoint: URL;
@@ -34,6 +55,13 @@ interface CachedToken {
 /** The issuer refused the client or answered something that is not a token: retrying will not help. */
 export class TokenEndpointError extends Error {
   override name = 'TokenEndpointError';
+  /** The issuer refused this client (4xx other than 429): its credentials or scope need fixing. */
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Seconds until expiry: `expires_in` from the response, else the JWT's own `exp`, else unknown. */
@@ -74,12 +102,24 @@ export class ClientCredentialsTokenSource {
     const now = this.now();
     const cached = this.cached;
     if (cached && now < cached.refreshAt) return cached.value;
-    this.fetching ??= this.fetchToken().finally(() => (this.fetching = undefined));
+    this.fetching ??= this.fetchAndCount().finally(() => (this.fetching = undefined));
     try {
       this.cached = await this.fetching;
       return this.cached.value;
     } catch (err) {
       if (cached && this.now() < cached.expiresAt) return cached.value; // renewal failed; still valid
+      throw err;
+    }
+  }
+
+  private async fetchAndCount(): Promise<CachedToken> {
+    try {
+      const token = await this.fetchToken();
+      tokenRequests.inc({ outcome: 'issued' });
+      tokenExpiry.set(token.expiresAt > token.refreshAt ? token.expiresAt / 1000 : 0);
+      return token;
+    } catch (err) {
+      tokenRequests.inc({ outcome: err instanceof TokenEndpointError && err.refused ? 'refused' : 'failed' });
       throw err;
     }
   }
@@ -114,11 +154,13 @@ export class ClientCredentialsTokenSource {
     const text = await response.text();
     const where = `OAuth token endpoint ${tokenEndpoint.origin}${tokenEndpoint.pathname}`;
     if (!response.ok) {
+      // A server error or throttling may pass; a refusal of the client (4xx) will not.
+      const passes = response.status >= 500 || response.status === 429;
       const failure = new TokenEndpointError(
         `${where} refused client '${clientId}' (HTTP ${response.status}): ${describeOAuthError(text)}`,
+        !passes,
       );
-      // A server error or throttling may pass; a refusal of the client (4xx) will not.
-      if (response.status >= 500 || response.status === 429) throw failure;
+      if (passes) throw failure;
       throw new AbortError(failure);
     }
     let body: { access_token?: unknown; expires_in?: unknown };

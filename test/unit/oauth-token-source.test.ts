@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { register } from 'prom-client';
 import {
   ClientCredentialsTokenSource,
   TokenEndpointError,
@@ -143,4 +144,37 @@ test("without expires_in the JWT's exp sets the lifetime; an opaque token is ask
   await opaque.token();
   await opaque.token();
   assert.equal(endpoint.requests.length, 2);
+});
+
+/** The requests counter's value for one outcome. */
+async function requests(outcome: string): Promise<number> {
+  const metric = register.getSingleMetric('sluice_kafka_oauth_token_requests_total');
+  const values = (await metric?.get())?.values ?? [];
+  return values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
+test('every request to the issuer is counted by outcome, and the expiry of the newest token is exported', async () => {
+  const before = {
+    issued: await requests('issued'),
+    refused: await requests('refused'),
+    failed: await requests('failed'),
+  };
+  endpoint.script(token(5, 120));
+  await source({ now: 1_000_000 }).token();
+  const expiry = await register.getSingleMetric('sluice_kafka_oauth_token_expiry_seconds')?.get();
+  assert.equal(expiry?.values[0]?.value, 1_000 + 120, 'requested at 1,000 s, valid for 120 s');
+
+  endpoint.script({ status: 401, body: { error: 'invalid_client' } });
+  await assert.rejects(source({ now: 0 }).token());
+  endpoint.script({ status: 503, body: '' });
+  await assert.rejects(source({ now: 0 }).token());
+  assert.deepEqual(
+    {
+      issued: (await requests('issued')) - before.issued,
+      refused: (await requests('refused')) - before.refused,
+      failed: (await requests('failed')) - before.failed,
+    },
+    { issued: 1, refused: 1, failed: 1 },
+    'a 503 counts once, after its retries',
+  );
 });
