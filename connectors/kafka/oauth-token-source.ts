@@ -52,7 +52,7 @@ interface CachedToken {
   readonly expiresAt: number;
 }
 
-/** The issuer refused the client or answered something that is not a token: retrying will not help. */
+/** What the token endpoint answered instead of a token: a refusal, a server error, or something unreadable. */
 export class TokenEndpointError extends Error {
   override name = 'TokenEndpointError';
   /** The issuer refused this client (4xx other than 429): its credentials or scope need fixing. */
