@@ -113,6 +113,9 @@ export async function applyReset(
     partitions: plan.partitions.map(({ partition, to }) => ({ partition, offset: to })),
   });
   if (plan.changelog === null) return;
+  // A worker that joined since would be restoring the state about to go: stop here, offsets moved, as if
+  // the deletion had failed (its position still wins); the reset is run again once it is stopped.
+  await refuseWhileRunning(admin, plan.topology, plan.groupId);
   await admin.deleteTopics({ topics: [plan.changelog], timeout: options.deletionTimeoutMs ?? 30_000 });
   // Deletion completes in the background; a worker started before it has would find the old topic.
   const deadline = Date.now() + (options.deletionTimeoutMs ?? 30_000);
