@@ -1,5 +1,5 @@
 /** `sluice reset <topology>`: reprocess a topology's source from an earlier point (topologies/runtime/reset.ts). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { shippedTopologies } from '../../../topologies/catalog.js';
@@ -49,9 +49,11 @@ export function registerResetCommands(program: Command): void {
       "reprocess a topology's source from an earlier point: its group's offsets and its state (audited)",
     )
     .argument('<topology>')
-    .option('--to <point>', 'earliest, latest, or an ISO-8601 date-time with a zone', parseResetTarget, {
-      kind: 'earliest',
-    } satisfies ResetTarget)
+    .addOption(
+      new Option('--to <point>', 'earliest, latest, or an ISO-8601 date-time with a zone')
+        .argParser(parseResetTarget)
+        .default({ kind: 'earliest' } satisfies ResetTarget, 'earliest'),
+    )
     .option('--source <topic>', "the topology's source topic (default: the shipped topology's)")
     .option('--group <id>', "the topology's consumer group (default: its name)")
     .option('--yes', 'carry it out; without it the plan is only printed')
