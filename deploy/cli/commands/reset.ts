@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
-import { shippedTopologies } from '../../../topologies/catalog.js';
+import { sourceTopicOf } from '../options.js';
 import {
   applyReset,
   planReset,
@@ -69,12 +69,7 @@ export function registerResetCommands(program: Command): void {
         topology: string,
         opts: { to: ResetTarget; source?: string; group?: string; yes?: boolean; actor?: string },
       ) => {
-        const source = opts.source ?? shippedTopologies.find((t) => t.name === topology)?.sourceTopic;
-        if (source === undefined) {
-          console.error(`${topology} is not a shipped topology: name its source topic with --source <topic>`);
-          process.exitCode = 2;
-          return;
-        }
+        const source = sourceTopicOf(topology, opts.source);
         const admin = createKafka(loadEndpoints().kafkaBrokers, 'sluice-cli').admin();
         await admin.connect();
         try {

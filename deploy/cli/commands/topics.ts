@@ -1,12 +1,11 @@
 /** `sluice topics list | create | align`: the Kafka topics of a deployment. */
 import { Command } from 'commander';
-import { positiveInteger } from '../options.js';
+import { positiveInteger, sourceTopicOf } from '../options.js';
 import { loadEndpoints } from '../../../connectors/config/endpoints.js';
 import { createKafka } from '../../../connectors/kafka/client.js';
 import { compactChangelog } from '../../../connectors/kafka/changelog-policy.js';
 import { alignCoPartitioned, changelogTopic } from '../../../connectors/kafka/co-partitioned.js';
 import { ensureTopics } from '../../../connectors/kafka/topics.js';
-import { shippedTopologies } from '../../../topologies/catalog.js';
 import { AuditLog, auditLogPath } from '../../../services/common/index.js';
 import { deployActor } from '../../reference/deploy-reference.js';
 
@@ -61,12 +60,7 @@ export function registerTopicsCommands(program: Command): void {
         'refused by workers too; align makes it compact and keeps its other settings.',
     )
     .action(async (topology: string, opts: { source?: string; actor?: string }) => {
-      const source = opts.source ?? shippedTopologies.find((t) => t.name === topology)?.sourceTopic;
-      if (source === undefined) {
-        console.error(`${topology} is not a shipped topology: name its source topic with --source <topic>`);
-        process.exitCode = 2;
-        return;
-      }
+      const source = sourceTopicOf(topology, opts.source);
       const audit = await AuditLog.open(auditLogPath());
       const admin = createKafka(loadEndpoints().kafkaBrokers, 'sluice-cli').admin();
       await admin.connect();
