@@ -36,7 +36,8 @@ export { ConfigError } from './config-error.js';
 
 export const DEFAULT_STATE_DIR = path.resolve(process.env.SLUICE_STATE_DIR ?? '.state');
 
-function parseUrl(name: string, value: string, protocols: string[]): string {
+/** A URL setting checked at start: a URL at all, with one of `protocols`; trailing slashes dropped. */
+export function parseUrl(name: string, value: string, protocols: string[]): string {
   let parsed: URL;
   try {
     parsed = new URL(value);

@@ -24,7 +24,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { ClientCredentialsTokenSource } from '../kafka/oauth-token-source.js';
-import { ConfigError } from './endpoints.js';
+import { ConfigError, parseUrl } from './endpoints.js';
 import { passwordFromEnv, readSecretFile } from './secret-file.js';
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -126,16 +126,9 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The token endpoint's URL; the client secret crosses it, so plain http is refused off loopback. */
 function tokenEndpoint(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(
-      `KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL=${value} is not a URL; set the issuer's token endpoint, e.g. https://issuer.example/oauth2/token`,
-    );
-  }
-  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !loopbackHttp) {
+  parseUrl('KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL', value, ['https:', 'http:']);
+  const url = new URL(value); // as given: an issuer may tell a trailing slash apart
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
     throw new ConfigError(
       `KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL=${value} must be https (the client secret is sent to it); plain http is allowed on loopback only`,
     );
