@@ -42,6 +42,9 @@ export interface ResetPlan {
   readonly changelog: string | null;
 }
 
+/** How long the changelog's deletion may take, for the request and then until no broker lists it. */
+const DELETION_TIMEOUT_MS = 30_000;
+
 /** A reset that must not happen now; the message says why and what to do. */
 export class ResetRefused extends Error {
   override name = 'ResetRefused';
@@ -101,11 +104,7 @@ export async function planReset(admin: Admin, request: ResetRequest): Promise<Re
  * position still wins when a worker starts, so the topology resumes as if nothing happened, and running the
  * reset again finishes it.
  */
-export async function applyReset(
-  admin: Admin,
-  plan: ResetPlan,
-  options: { deletionTimeoutMs?: number } = {},
-): Promise<void> {
+export async function applyReset(admin: Admin, plan: ResetPlan): Promise<void> {
   await refuseWhileRunning(admin, plan.topology, plan.groupId); // a worker may have started since the plan
   await admin.setOffsets({
     groupId: plan.groupId,
@@ -116,9 +115,9 @@ export async function applyReset(
   // A worker that joined since would be restoring the state about to go: stop here, offsets moved, as if
   // the deletion had failed (its position still wins); the reset is run again once it is stopped.
   await refuseWhileRunning(admin, plan.topology, plan.groupId);
-  await admin.deleteTopics({ topics: [plan.changelog], timeout: options.deletionTimeoutMs ?? 30_000 });
+  await admin.deleteTopics({ topics: [plan.changelog], timeout: DELETION_TIMEOUT_MS });
   // Deletion completes in the background; a worker started before it has would find the old topic.
-  const deadline = Date.now() + (options.deletionTimeoutMs ?? 30_000);
+  const deadline = Date.now() + DELETION_TIMEOUT_MS;
   while ((await admin.listTopics()).includes(plan.changelog)) {
     if (Date.now() > deadline) {
       throw new ResetRefused(
