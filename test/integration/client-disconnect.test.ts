@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { after, test } from 'node:test';
 import type { ISocketFactory } from 'kafkajs';
 import { createKafka } from '../../connectors/kafka/client.js';
+import { hostPortOfBroker } from '../../deploy/stack/probe.js';
 import { createTopic, deleteTopics, endpoints, testKafka, uniqueName } from '../support/kafka.js';
 import { until } from '../support/until.js';
 
@@ -51,6 +52,21 @@ const { createLogger, LEVELS } = require('kafkajs/src/loggers') as {
   createLogger(o: { level: number; logCreator: () => () => void }): object;
   LEVELS: { NOTHING: number };
 };
+
+/** A bare connection to `to`, its sockets made by `socketFactory`, logging nothing. */
+const connectionTo = (
+  to: { host: string; port: number },
+  socketFactory: ISocketFactory,
+  connectionTimeout: number,
+) =>
+  new Connection({
+    ...to,
+    logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
+    socketFactory,
+    requestTimeout: 10_000,
+    connectionTimeout,
+  });
+const broker = hostPortOfBroker(endpoints.kafkaBrokers[0] as string);
 
 const kafka = testKafka();
 const created: string[] = [];
@@ -117,15 +133,7 @@ test('an admin used after disconnect() fails, naming the fix, and opens no conne
 
 test('requests that find a connection closed at the same moment open one socket, not one each', async () => {
   const sockets = countedSockets();
-  const [host, port] = (endpoints.kafkaBrokers[0] as string).split(':');
-  const connection = new Connection({
-    host,
-    port: Number(port),
-    logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
-    socketFactory: sockets.socketFactory,
-    requestTimeout: 10_000,
-    connectionTimeout: 5_000,
-  });
+  const connection = connectionTo(broker, sockets.socketFactory, 5_000);
   await Promise.all([connection.connect(), connection.connect(), connection.connect()]);
   assert.equal(sockets.opened(), 1, 'three requests at once dialled one socket');
   await connection.disconnect();
@@ -143,32 +151,31 @@ test('requests that find a connection closed at the same moment open one socket,
  * connection and never answers, not even the FIN of a closing client (the server socket is half-open and
  * nothing reads it, so it neither ends nor resets).
  */
-async function silenceableRelay(broker: { host: string; port: number }) {
-  const accepted = new Set<net.Socket>();
+async function silenceableRelay(to: { host: string; port: number }) {
+  /** Each accepted client socket and its connection to the broker. */
+  const upstreams = new Map<net.Socket, net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    const upstream = net.connect(broker);
-    accepted.add(client);
+    const upstream = net.connect(to);
+    upstreams.set(client, upstream);
     client.pipe(upstream);
     upstream.pipe(client);
     client.on('error', () => undefined);
     upstream.on('error', () => undefined);
     client.once('close', () => upstream.destroy());
-    (client as net.Socket & { upstream?: net.Socket }).upstream = upstream;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     silence() {
-      for (const client of accepted) {
-        const upstream = (client as net.Socket & { upstream?: net.Socket }).upstream;
+      for (const [client, upstream] of upstreams) {
         client.unpipe();
-        upstream?.unpipe();
-        upstream?.destroy();
+        upstream.unpipe();
+        upstream.destroy();
         client.pause();
       }
     },
     async close() {
-      for (const client of accepted) client.destroy();
+      for (const client of upstreams.keys()) client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -176,17 +183,9 @@ async function silenceableRelay(broker: { host: string; port: number }) {
 
 test('disconnect() closes a connection whose peer went silent, once the connection timeout has passed', async () => {
   const sockets = countedSockets();
-  const [host, port] = (endpoints.kafkaBrokers[0] as string).split(':');
-  const relay = await silenceableRelay({ host: host as string, port: Number(port) });
+  const relay = await silenceableRelay(broker);
   try {
-    const connection = new Connection({
-      host: '127.0.0.1',
-      port: relay.port,
-      logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
-      socketFactory: sockets.socketFactory,
-      requestTimeout: 10_000,
-      connectionTimeout: 1_000,
-    });
+    const connection = connectionTo({ host: '127.0.0.1', port: relay.port }, sockets.socketFactory, 1_000);
     await connection.connect();
     assert.equal(sockets.opened(), 1);
     relay.silence();
