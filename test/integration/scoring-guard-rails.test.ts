@@ -18,7 +18,6 @@ import {
   makeTxns,
   registerBuiltModel,
   registerModel,
-  registeredMetadata,
   saveExperiment,
   startScoring,
   txnMessages,
@@ -37,7 +36,7 @@ const GUARD_P99_MS = 60;
 
 /** Registers a wide MLP over v1's features (same metadata and reference profile) as a shadow version. */
 async function registerSlowModel(f: Fixture, version: string): Promise<void> {
-  const base = registeredMetadata(f, 'txn-risk', '1');
+  const base = await f.registry.get('txn-risk', '1');
   await registerBuiltModel(f, buildMlpOnnx(randomMlp(5, base.features, SLOW_HIDDEN)), { ...base, version });
 }
 

@@ -17,7 +17,6 @@ import {
   makeTxns,
   registerBuiltModel,
   registerModel,
-  registeredMetadata,
   saveExperiment,
   startScoring,
   txnMessages,
@@ -31,7 +30,7 @@ let fixture: Fixture | undefined;
 
 /** Writes a logistic-regression ONNX over `onnxFeatures` with metadata claiming `declared` features. */
 async function writeModel(f: Fixture, version: string, onnxFeatures: string[], declared: string[]) {
-  const base = registeredMetadata(f, 'txn-risk', '1');
+  const base = await f.registry.get('txn-risk', '1');
   const bytes = buildLogisticRegressionOnnx({
     featureNames: onnxFeatures,
     mean: onnxFeatures.map(() => 0),

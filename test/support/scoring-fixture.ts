@@ -3,8 +3,7 @@
  * reference models, online features in Redis, an experiment, synthetic transactions, and a running
  * scoring topology writing to Kafka and to an embedded ClickHouse.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import {
   createRedisClient,
   type RedisConnection,
 } from '../../connectors/redis/index.js';
-import { buildReferenceModel } from '../../services/trainer/build-reference-model.js';
+import { buildReferenceModel, sha256Hex } from '../../services/trainer/build-reference-model.js';
 import { lifecycleEventPublisher } from '../../topologies/scoring/lifecycle-publisher.js';
 import { openScoring, type Scoring, type ScoringOptions } from '../../topologies/scoring/scoring-topology.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
@@ -111,13 +110,6 @@ export async function registerModel(
   return out;
 }
 
-/** The metadata a registered version was published with. */
-export function registeredMetadata(f: Fixture, name: string, version: string): ModelCandidate {
-  return JSON.parse(
-    readFileSync(path.join(f.registry.root, name, version, 'metadata.json'), 'utf8'),
-  ) as ModelCandidate;
-}
-
 /**
  * Publishes hand-built model bytes with `candidate`'s metadata as a shadow version, the way the trainer
  * publishes (a build folder, then registerFromDirectory); the checksum is computed here from the bytes.
@@ -130,8 +122,10 @@ export async function registerBuiltModel(
   const dir = path.join(f.dir, 'build', `${candidate.name}-${candidate.version}-built`);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'model.onnx'), bytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await writeFile(path.join(dir, 'metadata.json'), JSON.stringify({ ...candidate, sha256 }));
+  await writeFile(
+    path.join(dir, 'metadata.json'),
+    JSON.stringify({ ...candidate, sha256: sha256Hex(bytes) }),
+  );
   await f.registry.registerFromDirectory(dir, { stage: 'shadow' });
 }
 
