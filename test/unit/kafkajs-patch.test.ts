@@ -379,3 +379,74 @@ test('transactional requests reuse the looked-up coordinators and look again aft
   assert.deepEqual(lookups, ['tx-1', 'group-1', 'tx-1', 'group-1'], 'looked up again after the failure');
   assert.deepEqual(broker(2).calls, ['addPartitionsToTxn', 'addOffsetsToTxn', 'txnOffsetCommit', 'endTxn']);
 });
+
+interface QueuedRequest {
+  entry: { correlationId: number; apiName: string; resolve(r: unknown): void; reject(e: unknown): void };
+  expectResponse: boolean;
+  sendRequest(): void;
+}
+interface RequestQueueInstance {
+  push(request: QueuedRequest): void;
+  fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
+  maybeThrottle(ms: number): void;
+  destroy(): void;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+}
+
+/**
+ * Stock kafkajs scheduled a pending-request check after every request even with nothing pending, with a
+ * negative delay when not throttled: a 1 ms timer loop per connection for as long as it stayed open (a few
+ * % of a core per idle client). Requests held back (in-flight limit, throttling) must still go out.
+ */
+test('an idle connection schedules no timer; held-back requests still go out', async () => {
+  const RequestQueue = require('kafkajs/src/network/requestQueue') as new (o: object) => RequestQueueInstance;
+  const silent = () => undefined;
+  const queue = new RequestQueue({
+    maxInFlightRequests: 1,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: false,
+    clientId: 'test',
+    broker: 'localhost:9092',
+    logger: { debug: silent, info: silent, warn: silent, error: silent },
+  });
+  const sent: number[] = [];
+  const request = (correlationId: number): QueuedRequest => ({
+    entry: { correlationId, apiName: 'Metadata', resolve: silent, reject: silent },
+    expectResponse: true,
+    sendRequest: () => sent.push(correlationId),
+  });
+  const fulfil = (correlationId: number) =>
+    queue.fulfillRequest({ correlationId, payload: Buffer.alloc(0), size: 0 });
+  // A check scheduled while something was pending may still fire once; after that nothing may be left.
+  const settledIdle = async (why: string) => {
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(queue.throttleCheckTimeoutId, null, why);
+  };
+  try {
+    queue.push(request(1));
+    fulfil(1);
+    await settledIdle('no check scheduled once nothing is pending');
+
+    // The in-flight limit holds the second request back until the first is answered.
+    queue.push(request(2));
+    queue.push(request(3));
+    assert.deepEqual(sent, [1, 2]);
+    fulfil(2);
+    assert.deepEqual(sent, [1, 2, 3]);
+    fulfil(3);
+    await settledIdle('no check left once the held request went out');
+
+    // A broker-requested throttle holds a request back; the scheduled check sends it when it ends.
+    queue.maybeThrottle(30);
+    queue.push(request(4));
+    assert.deepEqual(sent, [1, 2, 3]);
+    assert.notEqual(queue.throttleCheckTimeoutId, null, 'a check is scheduled for the held request');
+    const deadline = Date.now() + 2000;
+    while (sent.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(sent, [1, 2, 3, 4]);
+    fulfil(4);
+    await settledIdle('no check left after the throttle');
+  } finally {
+    queue.destroy();
+  }
+});
