@@ -39,7 +39,8 @@ export function sessionStrategy<In, Acc>(
       queue.schedule(closeAt(end), id);
       return null;
     },
-    close(ids, watermark): ClosedWindow<unknown>[] {
+    closeDue(watermark): ClosedWindow<unknown>[] {
+      const ids = queue.popDue(watermark);
       const closed: ClosedWindow<unknown>[] = [];
       for (const id of ids) {
         const sessions = store.get(id) as StoredSession[] | undefined;
@@ -56,7 +57,9 @@ export function sessionStrategy<In, Acc>(
       }
       return closed;
     },
-    reschedule(storeKey) {
+    // Writes go to the store as they happen: nothing held back.
+    flush() {},
+    restore(storeKey) {
       for (const [, end] of store.get(storeKey) as StoredSession[]) queue.schedule(closeAt(end), storeKey);
     },
   };

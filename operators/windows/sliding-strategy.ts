@@ -35,7 +35,8 @@ export function slidingStrategy<In, Acc>(
       schedule(key, eventTime, watermark);
       return null;
     },
-    close(ids, watermark): ClosedWindow<unknown>[] {
+    closeDue(watermark): ClosedWindow<unknown>[] {
+      const ids = queue.popDue(watermark);
       const startsByKey = new Map<string, number[]>();
       for (const id of ids) {
         const [key, start] = JSON.parse(id) as [string, number];
@@ -65,7 +66,9 @@ export function slidingStrategy<In, Acc>(
       }
       return closed;
     },
-    reschedule(storeKey, watermark) {
+    // Writes go to the store as they happen: nothing held back.
+    flush() {},
+    restore(storeKey, watermark) {
       const [key] = JSON.parse(storeKey) as [string];
       for (const [t] of store.get(storeKey) as StoredRecord[]) schedule(key, t, watermark);
     },

@@ -36,8 +36,13 @@ export interface StrategyContext<In, Acc> {
 export interface WindowStrategy<In> {
   /** Add an admitted record, or return why it is late (state untouched). */
   add(key: string, eventTime: number, input: In, stamp: ArrivalStamp, watermark: number): LateInfo | null;
-  /** Emit (and delete) whatever is due among the queue ids popped at `watermark`. */
-  close(ids: readonly string[], watermark: number): ClosedWindow<unknown>[];
-  /** Refill the closing queue from restored state. */
-  reschedule(storeKey: string, watermark: number): void;
+  /** Emit (and forget) every window due at `watermark`. */
+  closeDue(watermark: number): ClosedWindow<unknown>[];
+  /**
+   * Bring the store up to date with this strategy's state: called before a checkpoint captures the store
+   * (a strategy may keep its working state in memory between checkpoints).
+   */
+  flush(): void;
+  /** Take over one restored store entry (the store holds what the last flush before a checkpoint wrote). */
+  restore(storeKey: string, watermark: number): void;
 }

@@ -30,7 +30,7 @@ export interface EngineStep<Acc> {
 }
 
 /**
- * Partition-wide progress, one small store entry marked dirty per record. Updated in place: the store
+ * Partition-wide progress, one small store entry written at each flush. Updated in place: the store
  * serializes it only when a barrier captures it, so a fresh object per record would be garbage.
  */
 interface Meta {
@@ -49,8 +49,9 @@ const NOTHING_CLOSED: EngineStep<never> = Object.freeze({ late: null, closed: Ob
 
 /**
  * Event-time windows for one partition, with "emit final" semantics (like Kafka Streams' suppress
- * untilWindowCloses). Pure: no clock, no I/O; everything it knows is in the KeyValueStore, so a new
- * engine over a restored store continues exactly where the old one stopped.
+ * untilWindowCloses). Pure: no clock, no I/O. After flush() everything it knows is in the KeyValueStore,
+ * so a new engine over a store restored from a checkpoint (taken after a flush) continues exactly where
+ * the old one stopped.
  *
  * Per record, in arrival order: the watermark becomes max(event times seen) - outOfOrderness; if every
  * window the record could join is closed it is late (reported, state untouched, never dropped
@@ -95,7 +96,13 @@ export class WindowEngine<In, Acc> {
     }
     this.meta = restored ?? { config, maxEventTime: null, seq: 0, lateCount: 0 };
     const watermark = this.watermark;
-    for (const key of store.keys()) if (key !== META_KEY) this.strategy.reschedule(key, watermark);
+    for (const key of store.keys()) if (key !== META_KEY) this.strategy.restore(key, watermark);
+  }
+
+  /** Writes what the store does not hold yet; call it before the store is captured for a checkpoint. */
+  flush(): void {
+    this.strategy.flush();
+    this.store.put(META_KEY, this.meta);
   }
 
   /** max event time seen - outOfOrderness; -Infinity before the first record. */
@@ -123,11 +130,9 @@ export class WindowEngine<In, Acc> {
     this.meta.maxEventTime = max;
     this.meta.seq = late ? seq : seq + 1;
     this.meta.lateCount = lateCount + (late ? 1 : 0);
-    this.store.put(META_KEY, this.meta);
     if (watermark <= before) return late === null ? NOTHING_CLOSED : { late, closed: [] };
-    const due = this.queue.popDue(watermark);
-    if (due.length === 0) return late === null ? NOTHING_CLOSED : { late, closed: [] };
-    const closed = this.strategy.close(due, watermark) as ClosedWindow<Acc>[];
+    const closed = this.strategy.closeDue(watermark) as ClosedWindow<Acc>[];
+    if (closed.length === 0) return late === null ? NOTHING_CLOSED : { late, closed: [] };
     closed.sort((a, b) => a.end - b.end || a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { late, closed };
   }

@@ -38,8 +38,8 @@ const claimed = new WeakMap<PartitionContext, Set<string>>();
  * and the source position/headers of the record whose arrival closed it, so its offset is committed
  * only after the result is. Records without a key or with an unusable event time go to the dead-letter
  * output; records later than the grace period go to the late output and the late-events counter.
- * At every barrier the stage captures its store, then forwards the barrier after anything emitted for
- * records before it.
+ * At every barrier the stage flushes the engine into its store and captures it, then forwards the barrier
+ * after anything emitted for records before it.
  */
 export function window<T, R>(
   assigner: WindowAssigner,
@@ -154,6 +154,7 @@ export function window<T, R>(
         next: (element) => {
           try {
             if (element.kind === 'barrier') {
+              engine?.flush();
               ctx.captureState(element);
               subscriber.next(element);
             } else {

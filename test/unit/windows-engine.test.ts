@@ -70,6 +70,8 @@ function runEngine(events: Ev[], p: Params, store = new MapStore(), from = 0): O
     for (const w of step.closed)
       out.emitted.push({ at: i, key: w.key, start: w.start, end: w.end, ids: w.acc });
   });
+  // As the window stage does at a barrier: the store then holds all the engine knows.
+  engine.flush();
   return out;
 }
 
@@ -300,7 +302,7 @@ describe('WindowEngine examples', () => {
     assert.deepEqual(out.late, [5]);
   });
 
-  it('writes only the entries of the record key, the closed windows, pruned records and the meta entry', () => {
+  it('flushes only the entries of the record key, the closed windows, pruned records and the meta entry', () => {
     fc.assert(
       fc.property(eventsArb, fc.constantFrom(...Object.values(assigners)).chain(paramsOf), (events, p) => {
         const store = new MapStore();
@@ -322,6 +324,7 @@ describe('WindowEngine examples', () => {
         events.forEach((e, i) => {
           written.length = 0;
           const step = engine.process(e.key, e.t, i);
+          engine.flush();
           const closedKeys = step.closed.map((w) => w.key);
           for (const { key, shrank } of written) {
             if (key === '#meta') continue;
@@ -334,6 +337,75 @@ describe('WindowEngine examples', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('fixed windows: the store is written only at a flush, then holds exactly the open windows', () => {
+    const fixed = fc.constantFrom(assigners.tumbling!, assigners.hopping!).chain(paramsOf);
+    fc.assert(
+      fc.property(eventsArb, fixed, fc.array(fc.boolean(), { maxLength: 60 }), (events, p, flushes) => {
+        const store = new MapStore();
+        let writes = 0;
+        const put = store.put;
+        const del = store.delete;
+        store.put = (key, value) => {
+          writes += 1;
+          put(key, value);
+        };
+        store.delete = (key) => {
+          writes += 1;
+          del(key);
+        };
+        const engine = new WindowEngine(store, {
+          assigner: p.assigner,
+          ops: collectIds,
+          grace: p.grace,
+          outOfOrderness: p.ooo,
+        });
+        const open = new Map<string, number[]>();
+        events.forEach((e, i) => {
+          const step = engine.process(e.key, e.t, i);
+          assert.equal(writes, 0, `step ${i} wrote to the store before a flush`);
+          for (const w of step.closed) open.delete(JSON.stringify([w.key, w.start]));
+          // Reference for what is open: every window this record joined, unless it closed just now.
+          if (!step.late) {
+            const a = p.assigner as { size: number; advance: number };
+            for (let s = Math.floor(e.t / a.advance) * a.advance; s > e.t - a.size; s -= a.advance) {
+              const id = JSON.stringify([e.key, s]);
+              if (s + a.size + p.grace > engine.watermark) open.set(id, [...(open.get(id) ?? []), i]);
+            }
+          }
+          if (flushes[i]) {
+            engine.flush();
+            writes = 0;
+            const stored = [...store.map.keys()].filter((k) => k !== '#meta').sort();
+            assert.deepEqual(stored, [...open.keys()].sort(), `after the flush at step ${i}`);
+            for (const [id, ids] of open) assert.deepEqual(store.map.get(id), ids, id);
+          }
+        });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('fixed windows opened and closed between two flushes never reach the store', () => {
+    const store = new MapStore();
+    const touched: string[] = [];
+    const put = store.put;
+    const del = store.delete;
+    store.put = (key, value) => (touched.push(`put ${key}`), put(key, value));
+    store.delete = (key) => (touched.push(`delete ${key}`), del(key));
+    const engine = new WindowEngine(store, {
+      assigner: tumbling(10),
+      ops: collectIds,
+      grace: 0,
+      outOfOrderness: 0,
+    });
+    engine.process('a', 1, 0);
+    engine.flush(); // [0,10) of a is open at this checkpoint: stored
+    engine.process('b', 11, 1); // closes a's [0,10); opens b's [10,20)
+    engine.process('c', 25, 2); // closes b's [10,20) before any flush saw it
+    engine.flush();
+    assert.deepEqual(touched, ['put ["a",0]', 'put #meta', 'delete ["a",0]', 'put ["c",20]', 'put #meta']);
   });
 
   it('refuses state written by a different assigner, naming the fix', () => {
