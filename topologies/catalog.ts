@@ -15,6 +15,7 @@ import {
 } from '../connectors/schema-registry/index.js';
 import { TxnEvent } from '../schemas/index.js';
 import type { Topology } from './builder.js';
+import type { TopologyRef } from './runtime/topology-ref.js';
 import { driftTopologies, type DriftTopologyOptions } from './drift/drift-topology.js';
 import { referenceCardFeatures } from './features/reference.js';
 import { CARD_FEATURES_SOURCE } from './features/views/source.js';
@@ -96,6 +97,18 @@ function driftOptions(env: NodeJS.ProcessEnv = process.env): DriftTopologyOption
 export class UnknownTopologyError extends Error {
   override readonly name = 'UnknownTopologyError';
 }
+
+/** Builds a shipped topology by name: what each stream thread of `sluice run NAME --threads N` calls. */
+export async function buildShippedTopology(name: string): Promise<Topology> {
+  return shippedTopology(name).build();
+}
+
+/** Where a stream thread finds a shipped topology (see topologies/runtime/topology-ref.ts). */
+export const shippedTopologyRef = (name: string): TopologyRef => ({
+  module: import.meta.url,
+  export: 'buildShippedTopology',
+  args: [name],
+});
 
 export function shippedTopology(name: string): ShippedTopology {
   const found = shippedTopologies.find((t) => t.name === name);

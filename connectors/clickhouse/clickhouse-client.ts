@@ -7,13 +7,14 @@
  * settings stick to the session (so prefer SQL that needs no per-query settings).
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   ClickHouseLogLevel,
   createClient,
   type ClickHouseClient,
   type ClickHouseClientConfigOptions,
 } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import type { createChdbConnection as CreateChdbConnection } from 'chdb/connection';
 import { ConfigError, type ClickHouseEndpoint } from '../config/endpoints.js';
 import { layoutOfEndpoint, rememberLayout } from './table-layout.js';
 
@@ -36,12 +37,21 @@ const CLUSTER_SETTINGS = {
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 
+/**
+ * chdb's native engine is loaded only when an embedded store is opened, never by merely importing this
+ * module: a worker thread that has loaded it takes the whole process down with a segmentation fault when
+ * the thread exits, so stream threads (which use a ClickHouse server, see clickhouse-pool.ts) must not.
+ */
+const loadChdb = (): typeof CreateChdbConnection =>
+  (createRequire(import.meta.url)('chdb/connection') as { createChdbConnection: typeof CreateChdbConnection })
+    .createChdbConnection;
+
 function openChdb(path: string): ClientConnection {
   try {
     mkdirSync(path, { recursive: true });
     // chdb types its Connection against @clickhouse/client-common 1.23.0 while the client bundles its own
     // copy of the same interface; they are identical at run time but not nominally equal.
-    return createChdbConnection({ path }) as unknown as ClientConnection;
+    return loadChdb()({ path }) as unknown as ClientConnection;
   } catch (err) {
     const message =
       err instanceof Error ? `${err.message} ${String((err as Error).cause ?? '')}` : String(err);

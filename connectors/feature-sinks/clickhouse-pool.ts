@@ -3,8 +3,9 @@
  * embedded mode (chdb allows one data folder per process, so several topologies in one worker must share
  * it) and cheaper over HTTP (one keep-alive pool). Reference-counted: the last release closes it.
  */
+import { isMainThread } from 'node:worker_threads';
 import { createClickHouseClient, type ClickHouseClient } from '../clickhouse/clickhouse-client.js';
-import type { ClickHouseEndpoint } from '../config/endpoints.js';
+import { ConfigError, type ClickHouseEndpoint } from '../config/endpoints.js';
 
 interface Entry {
   readonly client: ClickHouseClient;
@@ -24,6 +25,14 @@ export interface SharedClickHouse {
 }
 
 export function acquireClickHouse(endpoint: ClickHouseEndpoint): SharedClickHouse {
+  // Each worker thread would open the folder again: chdb refuses, or worse, two engines share it.
+  if (endpoint.mode === 'embedded' && !isMainThread) {
+    throw new ConfigError(
+      `the embedded ClickHouse store (${endpoint.path}) belongs to one thread of one process; a worker ` +
+        'with several stream threads (--threads) needs CLICKHOUSE_URL pointing at a ClickHouse server, ' +
+        'or run it with --threads 1',
+    );
+  }
   const key = keyOf(endpoint);
   let entry = pool.get(key);
   if (!entry) {

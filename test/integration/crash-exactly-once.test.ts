@@ -1,7 +1,8 @@
 /**
  * Nothing lost, nothing counted twice: 100k out-of-order events over 6 partitions, two worker processes,
- * one killed with SIGKILL mid-stream and restarted, a third joining later. The final window results must
- * equal a brute-force computation over the input exactly.
+ * one killed with SIGKILL mid-stream and restarted, a third joining later. The killed one runs two stream
+ * threads (two group members in one process, both killed at once). The final window results must equal a
+ * brute-force computation over the input exactly.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,10 +30,11 @@ const EVENTS = 100_000;
 const WINDOW_MS = 10_000;
 const children: ChildProcess[] = [];
 
-function startWorker(instance: string): ChildProcess {
+function startWorker(instance: string, threads = 1): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/window-worker.ts'], {
     env: {
       ...process.env,
+      CRASH_THREADS: String(threads),
       CRASH_TOPOLOGY: name,
       CRASH_SOURCE: source,
       CRASH_OUTPUT: output,
@@ -107,7 +109,7 @@ test(
     }));
     const toMessage = (e: CrashTestEvent): Message => ({ key: e.key, value: JSON.stringify(e) });
 
-    const w1 = startWorker('w1');
+    const w1 = startWorker('w1', 2);
     const w2 = startWorker('w2');
     await produce(kafka, source, events.slice(0, 40_000).map(toMessage));
     await waitFor('first commits', async () => (await committedTotal()) > 10_000n, 120_000);
@@ -115,11 +117,12 @@ test(
     w1.kill('SIGKILL');
     await exited(w1);
     await produce(kafka, source, events.slice(40_000, 70_000).map(toMessage));
-    const w1b = startWorker('w1'); // same instance id: its transactional id fences the killed incarnation
-    await waitFor('the restarted worker to join', async () => (await members()) === 2, 60_000);
+    // Each partition's transactional id fences whatever incarnation held it before.
+    const w1b = startWorker('w1', 2);
+    await waitFor('the restarted worker (2 threads) to join', async () => (await members()) === 3, 60_000);
     const w3 = startWorker('w3');
-    await waitFor('the third worker to join', async () => (await members()) === 3, 60_000);
-    // The rest flows while the group is three workers strong.
+    await waitFor('the third worker to join', async () => (await members()) === 4, 60_000);
+    // The rest flows while the group is three workers (four members) strong.
     await produce(kafka, source, events.slice(70_000).map(toMessage));
 
     // Close every window: one event far ahead per partition advances each partition's watermark.

@@ -1,22 +1,11 @@
 /**
- * A worker process for the crash tests: a decode -> key -> tumbling window -> Kafka sink topology,
- * run until SIGTERM (or SIGKILL from the test). Configured by environment variables.
+ * A worker process for the crash tests (the topology of window-topology.ts), run until SIGTERM (or SIGKILL
+ * from the test). Configured by environment variables; CRASH_THREADS > 1 runs it on that many stream threads.
  */
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import { count, sum, aggregate } from '../../operators/aggregate/index.js';
-import { decode } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
-import { tumbling, window } from '../../operators/windows/index.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
-import { runTopology } from '../../topologies/runtime/run.js';
-import { jsonDecoder } from './json-decoder.js';
+import { runTopology, runTopologyThreads } from '../../topologies/runtime/run.js';
+import { crashWindowTopology } from './window-topology.js';
 
-export interface CrashTestEvent {
-  id: number;
-  key: string;
-  ts: number;
-  amount: number;
-}
+export type { CrashTestEvent } from './window-topology.js';
 
 const env = (name: string) => {
   const v = process.env[name];
@@ -24,22 +13,19 @@ const env = (name: string) => {
   return v;
 };
 
-const t = topology(env('CRASH_TOPOLOGY'))
-  .from(kafkaSource(env('CRASH_SOURCE')))
-  .pipe(
-    decode(jsonDecoder<CrashTestEvent>(), { eventTime: (e) => e.ts, maxAgeMs: 10 * 365 * 86_400_000 }),
-    keyBy((e) => e.key),
-    window(tumbling('10s'), {
-      grace: '1s',
-      outOfOrderness: '3s',
-      aggregate: aggregate({ n: count(), total: sum((e: CrashTestEvent) => e.amount) }),
-    }),
-  )
-  .to(kafkaSink({ topic: env('CRASH_OUTPUT'), serialize: jsonValue }));
-
-await runTopology(t, {
+const args = [env('CRASH_TOPOLOGY'), env('CRASH_SOURCE'), env('CRASH_OUTPUT')] as const;
+const options = {
   instanceId: env('CRASH_INSTANCE'),
   sessionTimeoutMs: 6000,
   barrierIntervalMs: 200,
   barrierEveryRecords: 1000,
-});
+};
+const threads = Number(process.env.CRASH_THREADS ?? 1);
+if (threads > 1) {
+  await runTopologyThreads(
+    { module: new URL('./window-topology.ts', import.meta.url).href, export: 'crashWindowTopology', args },
+    { ...options, threads },
+  );
+} else {
+  await runTopology(crashWindowTopology(...args), options);
+}

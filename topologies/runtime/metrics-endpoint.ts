@@ -26,6 +26,8 @@ export interface WorkerProbe {
   alive(): boolean;
   /** True while the worker is a group member with its assignment applied. */
   ready(): boolean;
+  /** The exposition to serve; default: this thread's registry (a worker with stream threads merges theirs). */
+  metrics?(): Promise<string>;
 }
 
 export interface MetricsEndpoint {
@@ -45,7 +47,7 @@ export async function startMetricsEndpoint(
       return;
     }
     if (path === '/metrics') {
-      register.metrics().then(
+      (probe.metrics ? probe.metrics() : register.metrics()).then(
         (text) => res.writeHead(200, { 'content-type': register.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );

@@ -22,6 +22,12 @@ import type { Topology } from '../builder.js';
 import { PartitionPipeline, type CheckpointReady } from './partition-pipeline.js';
 import { InFlight } from './in-flight.js';
 
+/** A checkpoint that committed: the partition's state and its next offset to read, in one transaction. */
+export interface CommittedCheckpoint {
+  readonly partition: number;
+  readonly nextOffset: string;
+}
+
 export interface WorkerOptions {
   /**
    * Stable per worker instance (e.g. the pod name): names its clients and logs. Fencing does not rely on it
@@ -138,6 +144,7 @@ export class TopologyWorker {
   /** The stop under way: every caller of stop() waits for the same one. */
   private stopped: Promise<void> | undefined;
   private fatalHandlers: ((err: Error) => void)[] = [];
+  private committedListeners: ((committed: CommittedCheckpoint) => void)[] = [];
 
   constructor(
     readonly topology: Topology,
@@ -153,6 +160,11 @@ export class TopologyWorker {
 
   onFatal(handler: (err: Error) => void): void {
     this.fatalHandlers.push(handler);
+  }
+
+  /** Called after each checkpoint commit (state and offset in one transaction) has succeeded. */
+  onCommitted(listener: (committed: CommittedCheckpoint) => void): void {
+    this.committedListeners.push(listener);
   }
 
   /** The partitions this worker owns right now (for status and tests). */
@@ -670,6 +682,7 @@ export class TopologyWorker {
     try {
       if (!committer) throw new Error(`no transactional producer for partition ${partition}`);
       await committer.commit([checkpoint]);
+      this.reportCommitted({ partition, nextOffset: checkpoint.nextOffset });
       return undefined;
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -677,6 +690,17 @@ export class TopologyWorker {
       return error;
     } finally {
       end();
+    }
+  }
+
+  /** A listener's failure is its own: the commit it hears about has succeeded either way. */
+  private reportCommitted(committed: CommittedCheckpoint): void {
+    for (const listener of this.committedListeners) {
+      try {
+        listener(committed);
+      } catch (err) {
+        this.logger.warn({ err, partition: committed.partition }, 'a commit listener failed');
+      }
     }
   }
 

@@ -1,9 +1,9 @@
 /** `sluice run TOPOLOGY`: one worker of a shipped topology in this process, until SIGTERM. */
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { positiveInteger } from '../options.js';
-import { shippedTopologies, shippedTopology } from '../../../topologies/catalog.js';
-import { runTopology } from '../../../topologies/runtime/run.js';
+import { positiveInteger, threadsFromEnv } from '../options.js';
+import { shippedTopologies, shippedTopology, shippedTopologyRef } from '../../../topologies/catalog.js';
+import { runTopology, runTopologyThreads } from '../../../topologies/runtime/run.js';
 
 export function registerRunCommands(program: Command): void {
   program
@@ -47,6 +47,12 @@ export function registerRunCommands(program: Command): void {
       },
     )
     .option(
+      '--threads <n>',
+      'stream threads in this process, each a member of the consumer group with its own partitions ' +
+        '(default SLUICE_STREAM_THREADS, else 1); more than 1 needs CLICKHOUSE_URL if the topology writes to ClickHouse',
+      positiveInteger,
+    )
+    .option(
       '--max-outstanding <n>',
       'unfinished checkpoints per partition before it is paused',
       positiveInteger,
@@ -70,12 +76,12 @@ export function registerRunCommands(program: Command): void {
           maxBatchBytes?: number;
           maxOutstanding: number;
           metricsPort?: number;
+          threads?: number;
         },
       ) => {
         const shipped = shippedTopology(name);
-        const topology = await shipped.build();
         // Flags win over the topology's shipped defaults, which win over the worker's generic ones.
-        await runTopology(topology, {
+        const options = {
           instanceId: opts.instance,
           barrierIntervalMs: opts.checkpointMs ?? shipped.defaults?.checkpointMs,
           caughtUpCheckpointMs: opts.checkpointCaughtUpMs,
@@ -85,7 +91,13 @@ export function registerRunCommands(program: Command): void {
           maxOutstandingBarriers: opts.maxOutstanding,
           ...(opts.maxBatchBytes !== undefined ? { maxDecompressedBatchBytes: opts.maxBatchBytes } : {}),
           ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
-        });
+        };
+        const threads = opts.threads ?? threadsFromEnv(process.env.SLUICE_STREAM_THREADS);
+        if (threads > 1) {
+          await runTopologyThreads(shippedTopologyRef(name), { ...options, threads });
+        } else {
+          await runTopology(await shipped.build(), options);
+        }
         // Keep running: runTopology installed the signal handlers that end the process.
         await new Promise(() => undefined);
       },
