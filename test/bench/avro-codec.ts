@@ -1,7 +1,7 @@
 /** The benchmark events as Avro through the schema registry, exactly as producers would send them. */
 import type { SchemaDescriptor } from '../../schemas/index.js';
 import { createAvroSerde, createRegistryClient } from '../../connectors/schema-registry/index.js';
-import type { BenchEvent, Codec } from './topology-throughput.js';
+import type { BenchEvent, Codec } from './bench-topology.js';
 
 const BenchEventSchema: SchemaDescriptor<BenchEvent> = {
   name: 'dev.sluice.bench.BenchEvent',

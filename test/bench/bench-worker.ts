@@ -12,7 +12,7 @@ import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { waitForCommittedEnd } from '../support/kafka.js';
 import { avroCodec } from './avro-codec.js';
 import { reportingCommits } from './commit-watch.js';
-import { benchTopology, deleteTopologyTopics } from './topology-throughput.js';
+import { benchTopology, deleteTopologyTopics } from './bench-topology.js';
 
 const [name, topic, instance, warmUpTopic] = process.argv.slice(2);
 if (!name || !topic || !instance || !warmUpTopic || !process.send) {

@@ -3,45 +3,18 @@
  * a decode -> key -> tumbling window -> Kafka sink topology with checkpointed state, in the same run.
  */
 import { spawn } from 'node:child_process';
-import os from 'node:os';
 import type { Kafka, Message } from 'kafkajs';
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import { aggregate, count, sum } from '../../operators/aggregate/index.js';
-import { decode, type RecordDecoder } from '../../operators/decode.js';
-import { keyBy } from '../../operators/key-by.js';
-import { tumbling, window } from '../../operators/windows/index.js';
-import { kafkaSource, topology } from '../../topologies/builder.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
-import { until } from '../support/until.js';
-import {
-  createTopic,
-  deleteTopics,
-  endpoints,
-  produce,
-  topologyTopics,
-  uniqueName,
-  watchedKafka,
-  withAdmin,
-} from '../support/kafka.js';
-import { median } from './latency-stats.js';
+import { createTopic, deleteTopics, endpoints, produce, uniqueName, watchedKafka } from '../support/kafka.js';
+import { benchTopology, deleteTopologyTopics, type BenchEvent, type Codec } from './bench-topology.js';
 import { CommitTracker, reportingCommits, type CommittedOffset } from './commit-watch.js';
+import { COMMITTED_WITHIN_MS, endOffsets, eventsIn, heldInTransaction } from './held-events.js';
 import { cpuMark, measuredSince, type CpuMark, type Measured } from './machine-cpu.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
-import type { Figure, Section } from './report.js';
-
-export interface BenchEvent {
-  id: number;
-  cardId: string;
-  amount: number;
-  ts: number;
-}
-
-export interface Codec {
-  readonly name: string;
-  encode(e: BenchEvent): Promise<Buffer>;
-  decoder: RecordDecoder<BenchEvent>;
-}
+import { threadedRate } from './threaded-rate.js';
+import type { Section } from './report.js';
+import { throughputReport, type Workload, type WorkloadRates } from './throughput-report.js';
 
 async function rawConsume(kafka: Kafka, topic: string, total: number): Promise<Measured> {
   const consumer = kafka.consumer({ groupId: uniqueName('bench-raw'), maxBytesPerPartition: 1024 * 1024 });
@@ -65,21 +38,6 @@ async function rawConsume(kafka: Kafka, topic: string, total: number): Promise<M
   return measured;
 }
 
-export function benchTopology(name: string, topic: string, codec: Codec) {
-  return topology(name)
-    .from(kafkaSource(topic))
-    .pipe(
-      decode(codec.decoder, { eventTime: (e) => e.ts, maxAgeMs: 10 * 365 * 86_400_000 }),
-      keyBy((e) => e.cardId),
-      window(tumbling('1m'), {
-        grace: '5s',
-        outOfOrderness: '5s',
-        aggregate: aggregate({ n: count(), amount: sum((e: BenchEvent) => e.amount) }),
-      }),
-    )
-    .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue }));
-}
-
 /**
  * `kafka` with a clock on `groupId`'s consumer: the moment it joins its group, which is where the raw
  * consumer is timed from too. Timing from the first record a worker handles would leave out kafkajs'
@@ -96,22 +54,6 @@ function withJoinClock(kafka: Kafka, groupId: string): { kafka: Kafka; joined: P
     },
   });
   return { kafka: clocked, joined };
-}
-
-/** A worker that has not committed every event by then has failed; the bench says so instead of hanging. */
-const COMMITTED_WITHIN_MS = 300_000;
-
-/** Each partition's end offset less `markers` (offsets that are transaction markers, never consumed). */
-async function endOffsets(kafka: Kafka, topic: string, markers = 0): Promise<Map<number, bigint>> {
-  const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
-  return new Map(ends.map((e) => [e.partition, BigInt(e.high) - BigInt(markers)]));
-}
-
-const eventsIn = (ends: ReadonlyMap<number, bigint>) => [...ends.values()].reduce((a, e) => a + Number(e), 0);
-
-/** Deletes what a bench topology wrote: its output and its own topics (changelog, dead letters). */
-export async function deleteTopologyTopics(kafka: Kafka, name: string): Promise<void> {
-  await deleteTopics(kafka, [`${name}.out`, ...topologyTopics(name)]);
 }
 
 /**
@@ -141,32 +83,6 @@ export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): P
   await worker.stop();
   await deleteTopologyTopics(kafka, name);
   return measured;
-}
-
-/**
- * Events written in one open transaction: invisible to read_committed consumers (the workers) until
- * commit() makes them all visible at once.
- */
-async function heldInTransaction(kafka: Kafka, topic: string, messages: readonly Message[]) {
-  const producer = kafka.producer({
-    transactionalId: uniqueName('bench-held'),
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 300_000, // open while the workers warm up and settle
-  });
-  await producer.connect();
-  const tx = await producer.transaction();
-  for (let i = 0; i < messages.length; i += 5000) {
-    await tx.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) });
-  }
-  let open = true;
-  const end = async (commit: boolean) => {
-    if (!open) return;
-    open = false;
-    await (commit ? tx.commit() : tx.abort());
-    await producer.disconnect();
-  };
-  return { commit: () => end(true), abort: () => end(false) };
 }
 
 /** Until both worker processes are members of one stable group and have applied their assignments. */
@@ -232,19 +148,7 @@ export async function twoProcessRate(
   try {
     await groupSettled(kafka, name, ports);
     // Timed from the moment the events are released to the settled pair.
-    const released = cpuMark();
-    await held.commit();
-    // One marker per partition ends the transaction. The admin reads the last stable offset, which moves
-    // only once the coordinator has written those markers, a few ms after commit() returns: read too early,
-    // some partitions' ends are still 0 and the run would count as done at once.
-    let ends = new Map<number, bigint>();
-    await until(
-      'the released events to be visible to read_committed readers',
-      async () => eventsIn((ends = await endOffsets(kafka, topic, 1))) === messages.length,
-      { timeoutMs: 30_000, everyMs: 5 },
-    );
-    tracker.expect(ends);
-    return measuredSince(released, eventsIn(ends), await tracker.doneWithin(COMMITTED_WITHIN_MS));
+    return await held.release(tracker);
   } finally {
     await held.abort().catch(() => undefined);
     await Promise.all(
@@ -293,25 +197,22 @@ async function passThrough(kafka: Kafka, topic: string, total: number): Promise<
   return measured;
 }
 
-/**
- * Key cardinality decides how much a window topology writes back: with ~1 event per key and window every
- * event ends up in its own window result (and changelog record); with many it is folded into a few.
- */
-export interface Workload {
-  readonly name: string;
-  readonly keys: number;
-  /** Event-time distance between consecutive events, ms. */
-  readonly spacingMs: number;
-}
-
 const WORKLOADS: readonly Workload[] = [
   { name: 'per card (5,000 keys, ~1.2 events per key and window)', keys: 5000, spacingMs: 10 },
   { name: 'per merchant (200 keys, ~30 events per key and window)', keys: 200, spacingMs: 10 },
 ];
 
-/** A workload's events, encoded; event times end a minute before now, so none is in the future. */
-export async function benchMessages(codec: Codec, events: number, workload: Workload): Promise<Message[]> {
-  const t0 = Date.now() - events * workload.spacingMs - 60_000;
+/**
+ * A workload's events, encoded; by default their event times end a minute before now, so none is in the
+ * future. `endsAt`: the event time the last one comes before.
+ */
+export async function benchMessages(
+  codec: Codec,
+  events: number,
+  workload: Workload,
+  endsAt = Date.now() - 60_000,
+): Promise<Message[]> {
+  const t0 = endsAt - events * workload.spacingMs;
   const messages: Message[] = [];
   for (let id = 0; id < events; id += 1) {
     const e: BenchEvent = {
@@ -325,17 +226,11 @@ export async function benchMessages(codec: Codec, events: number, workload: Work
   return messages;
 }
 
-/** Each measurement's runs, one per round. */
-interface WorkloadRates {
-  readonly raw: Measured[];
-  readonly passThrough: Measured[];
-  readonly oneProcess: Measured[];
-  readonly twoProcesses: Measured[];
-  readonly inMemory: number[];
-}
+/** The stream threads of the threaded figure: one per core of this machine. */
+const STREAM_THREADS = 2;
 
 /** Rounds per workload: runs of a second or two are noisy on a shared 2-core machine, so medians are reported. */
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function measureWorkload(
   kafka: Kafka,
@@ -346,9 +241,19 @@ async function measureWorkload(
   const topic = uniqueName('bench-events');
   const codec = makeCodec(topic);
   await createTopic(kafka, topic, 6);
-  const messages = await benchMessages(codec, events, workload);
+  const endsAt = Date.now() - 60_000;
+  const messages = await benchMessages(codec, events, workload, endsAt);
+  // The stream threads' warm-up (threaded-rate.ts): the same workload two minutes of event time earlier.
+  const warmUp = await benchMessages(codec, events, workload, endsAt - events * workload.spacingMs - 120_000);
   await produce(kafka, topic, messages, 5000);
-  const rates: WorkloadRates = { raw: [], passThrough: [], oneProcess: [], twoProcesses: [], inMemory: [] };
+  const rates: WorkloadRates = {
+    raw: [],
+    passThrough: [],
+    oneProcess: [],
+    threads: [],
+    twoProcesses: [],
+    inMemory: [],
+  };
   // A warm-up round first (not reported), so every in-process measurement runs compiled code, as the
   // worker processes do after their own warm-up (bench-worker.ts).
   await rawConsume(kafka, topic, events);
@@ -360,6 +265,7 @@ async function measureWorkload(
     rates.raw.push(await rawConsume(kafka, topic, events));
     rates.passThrough.push(await passThrough(kafka, topic, events));
     rates.oneProcess.push(await topologyRate(kafka, topic, codec));
+    rates.threads.push(await threadedRate(kafka, warmUp, messages, STREAM_THREADS));
     rates.twoProcesses.push(await twoProcessRate(kafka, messages, topic));
     rates.inMemory.push(await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages));
   }
@@ -367,205 +273,16 @@ async function measureWorkload(
   return rates;
 }
 
-const ratesOf = (runs: readonly Measured[]) => runs.map((m) => m.rate);
-
-const cpuMedians = (runs: readonly Measured[]) => ({
-  perEvent: median(runs.map((m) => m.cpuPerEvent)),
-  cores: median(runs.map((m) => m.coresBusy)),
-});
-
-const runsNote = (runs: readonly number[]) =>
-  `median of ${runs.length} runs: ${runs.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')} ev/s`;
-
-/** Each round's rate over the raw run of the same round: how far the ratio moves between rounds. */
-const roundRatiosNote = (runs: readonly number[], raw: readonly number[]) =>
-  `ratio in each round (over that round's raw run): ${runs.map((r, i) => pct(r / (raw[i] as number))).join(', ')}`;
-
-/** One workload's medians, for the analysis. */
-interface WorkloadSummary {
-  readonly workload: Workload;
-  readonly raw: number;
-  readonly passThrough: number;
-  readonly oneProcess: number;
-  readonly twoProcesses: number;
-  readonly inMemory: number;
-  /** Median machine CPU per event (µs) and cores busy, per measurement. */
-  readonly cpu: Readonly<Record<'raw' | 'oneProcess' | 'twoProcesses', { perEvent: number; cores: number }>>;
-}
-
-const pct = (x: number) => x.toFixed(2);
-
-/** The rate if kafkajs' consuming and the in-memory pipeline simply take turns on one thread. */
-const additive = (s: WorkloadSummary) => 1 / (1 / s.raw + 1 / s.inMemory);
-
-const CORES = os.cpus().length;
-
-/**
- * What the machine's CPU allows: at the topology's CPU per event, every core busy caps the rate however
- * the work is split into threads or processes, and 0.7 of raw needs the CPU per event below a budget.
- */
-function cpuBound(s: WorkloadSummary): string {
-  const { raw, oneProcess, twoProcesses } = s.cpu;
-  const cap = (CORES * 1e6) / oneProcess.perEvent;
-  const budget = (CORES * 1e6) / (0.7 * s.raw);
-  return (
-    `${s.workload.name.split(' (')[0]}: raw ${raw.perEvent.toFixed(2)} µs per event with ` +
-    `${raw.cores.toFixed(2)} cores busy, the topology ${oneProcess.perEvent.toFixed(2)} µs ` +
-    `(${pct(oneProcess.perEvent / raw.perEvent)} times raw) with ${oneProcess.cores.toFixed(2)} busy, the pair ` +
-    `${twoProcesses.perEvent.toFixed(2)} µs with ${twoProcesses.cores.toFixed(2)} of ${CORES} busy; at the ` +
-    `topology's CPU per event, ${CORES} fully busy cores would cap it at ` +
-    `${Math.round(cap).toLocaleString('en-US')} ev/s (${pct(cap / s.raw)} of raw) with perfect ` +
-    `parallelism, and 0.7 of raw needs at most ${budget.toFixed(2)} µs per event`
-  );
-}
-
-/** The analysis of the section, from this run's figures. */
-function analysis(summaries: readonly WorkloadSummary[]): string {
-  const [perCard, perMerchant] = summaries as [WorkloadSummary, WorkloadSummary];
-  const verdicts = summaries.flatMap((s) => {
-    const name = s.workload.name.split(' (')[0];
-    return [
-      { name: `${name} with 1 worker process`, ratio: s.oneProcess / s.raw },
-      { name: `${name} with 2 worker processes`, ratio: s.twoProcesses / s.raw },
-    ];
-  });
-  const listed = (vs: typeof verdicts) => vs.map((v) => `${v.name} (${pct(v.ratio)})`).join(', ');
-  const met = verdicts.filter((v) => v.ratio >= 0.7);
-  const notMet = verdicts.filter((v) => v.ratio < 0.7);
-  const pairFaster = summaries.filter((s) => s.twoProcesses > s.oneProcess);
-  return (
-    'Analysis: the raw baseline only lets kafkajs decode record batches ' +
-    `(${summaries.map((s) => (1e6 / s.raw).toFixed(2)).join(' and ')} µs per event in this run). ` +
-    `Per merchant (${perMerchant.workload.keys} keys), the topology adds Avro decoding, the window update and ` +
-    `a few writes, and runs at ${pct(perMerchant.oneProcess / perMerchant.raw)} of the raw rate. ` +
-    `Per card (${perCard.workload.keys.toLocaleString('en-US')} keys), nearly every event makes its own ` +
-    'window result, so the topology also produces about one record per event ' +
-    'through kafkajs, whose produce path is far slower than its consume path: the consume -> produce ' +
-    `pass-through peer, which does no processing at all, reaches ${pct(perCard.passThrough / perCard.raw)} ` +
-    `of the raw rate, and the topology ${pct(perCard.oneProcess / perCard.passThrough)} of that peer. ` +
-    'The in-memory figures are Sluice’s own share (one partition, no fetch, produce or commit): ' +
-    `per merchant it alone runs at ${pct(perMerchant.inMemory / perMerchant.raw)} of the raw rate, but a ` +
-    'worker does both on one thread (kafkajs decodes every fetch on the event loop that runs the ' +
-    'pipeline), so the costs add: 1 / (1 / raw + 1 / in memory) predicts ' +
-    `${Math.round(additive(perMerchant)).toLocaleString('en-US')} ev/s (` +
-    `${pct(additive(perMerchant) / perMerchant.raw)} of raw) before any produce, commit or extra ` +
-    'garbage collection. ' +
-    (perMerchant.oneProcess / perMerchant.raw < 0.7
-      ? 'On one thread, 0.7 would need the pipeline alone at 0.7 / 0.3 = 2.33 times the raw rate (it runs ' +
-        `at ${pct(perMerchant.inMemory / perMerchant.raw)}) with nothing else added, so it needs the ` +
-        'pipeline off the consuming thread (worker threads, which need cores to spare next to the broker) ' +
-        'as much as a cheaper one. '
-      : '') +
-    'For the two worker processes the events are held in an open transaction until both share one stable ' +
-    'group, so the figure is the pair’s steady rate without the rebalance when the second joins; each ' +
-    'process first runs the topology over the filled topic under a throwaway group, so it is measured ' +
-    'warm like the in-process worker; ' +
-    (pairFaster.length === summaries.length
-      ? `the pair runs at ${summaries.map((x) => pct(x.twoProcesses / x.oneProcess)).join(' and ')} times one ` +
-        'process; with the broker on the same 2 cores it cannot reach 2. '
-      : 'on this machine the pair and the broker share 2 cores, and one process already keeps more than a ' +
-        'core busy (its garbage collector and I/O run on helper threads), so the pair is not faster than ' +
-        'one process; on a machine with spare cores the consumer group spreads the partitions the same way. ') +
-    'Machine CPU per event (every process on the machine, the broker included, over the timed run): ' +
-    `${summaries.map(cpuBound).join('; ')}. ` +
-    (notMet.length === 0
-      ? `The issue's 0.7-of-raw-consume target is met in this run's medians: ${listed(met)}.`
-      : met.length > 0
-        ? `The issue's 0.7-of-raw-consume target is met in this run's medians by ${listed(met)}, and not ` +
-          `met by ${listed(notMet)}; the ratio in each round (in the notes) shows how far it moves between ` +
-          'rounds.'
-        : `The issue's 0.7-of-raw-consume target is not met: ${listed(notMet)}.`)
-  );
-}
-
 export async function benchTopologyThroughput(
   kafka: Kafka,
   makeCodec: (topic: string) => Codec,
   events = 200_000,
 ): Promise<Section> {
-  const figures: Figure[] = [];
-  const summaries: WorkloadSummary[] = [];
+  const measured: { workload: Workload; rates: WorkloadRates }[] = [];
   for (const workload of WORKLOADS) {
-    const measured = await measureWorkload(kafka, makeCodec, workload, events);
-    const runs = {
-      raw: ratesOf(measured.raw),
-      oneProcess: ratesOf(measured.oneProcess),
-      twoProcesses: ratesOf(measured.twoProcesses),
-      passThrough: ratesOf(measured.passThrough),
-      inMemory: measured.inMemory,
-    };
-    const raw = median(runs.raw);
-    const oneProcess = median(runs.oneProcess);
-    const twoProcesses = median(runs.twoProcesses);
-    const passThrough = median(runs.passThrough);
-    const inMemory = median(runs.inMemory);
-    const cpu = {
-      raw: cpuMedians(measured.raw),
-      oneProcess: cpuMedians(measured.oneProcess),
-      twoProcesses: cpuMedians(measured.twoProcesses),
-    };
-    summaries.push({ workload, raw, passThrough, oneProcess, twoProcesses, inMemory, cpu });
-    const rawBaseline = { name: `raw kafkajs consume, ${runsNote(runs.raw)}`, value: raw };
-    const rawCpu = {
-      name: `raw kafkajs consume, ${cpu.raw.cores.toFixed(2)} of ${CORES} cores busy`,
-      value: cpu.raw.perEvent,
-    };
-    figures.push(
-      {
-        metric: `${workload.name}: topology events/s, 1 worker process`,
-        value: oneProcess,
-        unit: 'ev/s',
-        baseline: rawBaseline,
-        target: 'ratio >= 0.7',
-        note:
-          `${oneProcess / raw >= 0.7 ? 'met' : 'not met: see the analysis below'}; ${runsNote(runs.oneProcess)}; ` +
-          roundRatiosNote(runs.oneProcess, runs.raw),
-      },
-      {
-        metric: `${workload.name}: topology events/s, 1 worker process`,
-        value: oneProcess,
-        unit: 'ev/s',
-        baseline: {
-          name: `kafkajs consume -> produce pass-through, ${runsNote(runs.passThrough)}`,
-          value: passThrough,
-        },
-      },
-      {
-        metric: `${workload.name}: topology events/s, 2 worker processes`,
-        value: twoProcesses,
-        unit: 'ev/s',
-        baseline: rawBaseline,
-        target: 'ratio >= 0.7',
-        note:
-          `${twoProcesses / raw >= 0.7 ? 'met' : 'not met'}; ${runsNote(runs.twoProcesses)}; ` +
-          `${roundRatiosNote(runs.twoProcesses, runs.raw)}; timed once both workers share one stable group ` +
-          '(see the analysis); both share the 2 cores with the broker',
-      },
-      {
-        metric: `${workload.name}: the same pipeline without Kafka (in memory, 1 partition)`,
-        value: inMemory,
-        unit: 'ev/s',
-        baseline: rawBaseline,
-        note:
-          `${runsNote(runs.inMemory)}; decode, key, window, checkpoint capture and result serialization: ` +
-          "Sluice's own cost, with no fetch, produce or commit",
-      },
-      {
-        metric: `${workload.name}: machine CPU per event, 1 worker process`,
-        value: cpu.oneProcess.perEvent,
-        unit: 'µs',
-        baseline: rawCpu,
-        note: `${cpu.oneProcess.cores.toFixed(2)} of ${CORES} cores busy; every process, the broker included`,
-      },
-      {
-        metric: `${workload.name}: machine CPU per event, 2 worker processes`,
-        value: cpu.twoProcesses.perEvent,
-        unit: 'µs',
-        baseline: rawCpu,
-        note: `${cpu.twoProcesses.cores.toFixed(2)} of ${CORES} cores busy; every process, the broker included`,
-      },
-    );
+    measured.push({ workload, rates: await measureWorkload(kafka, makeCodec, workload, events) });
   }
+  const { figures, analysis } = throughputReport(measured, STREAM_THREADS);
   return {
     title: 'Topology throughput (issue 3)',
     setup:
@@ -576,13 +293,13 @@ export async function benchTopologyThroughput(
       'partition, and 100 ms after the last one once a partition has caught up; 1 MiB fetches). ' +
       'Rate = events / time from the worker joining its consumer group to the checkpoint commit (state and ' +
       'offsets in one transaction per partition) that covers the last event, seen as the commit returns ' +
-      '(each worker process reports its commits to the bench; nothing polls the group during a run); for ' +
-      'two worker processes, from the release of the events to the settled pair (see the analysis). Baselines, timed from the ' +
-      'group assignment too: a bare kafkajs consumer group that only counts the same messages (the ' +
-      'ceiling), and a kafkajs consume -> produce pass-through of every record (a peer). Machine CPU: ' +
-      'the busy time of every core (os.cpus(), so every process, the broker included) over the same ' +
-      'interval as the rate, per event.',
-    analysis: analysis(summaries),
+      '(each worker reports its commits to the bench; nothing polls the group during a run); for ' +
+      `${STREAM_THREADS} stream threads and for two worker processes, from the release of the events to ` +
+      'the settled group (see the analysis). Baselines, timed from the group assignment too: a bare ' +
+      'kafkajs consumer group that only counts the same messages (the ceiling), and a kafkajs consume -> ' +
+      'produce pass-through of every record (a peer). Machine CPU: the busy time of every core ' +
+      '(os.cpus(), so every process, the broker included) over the same interval as the rate, per event.',
+    analysis,
     figures,
   };
 }

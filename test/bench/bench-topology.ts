@@ -1,0 +1,58 @@
+/**
+ * The throughput benchmark's topology: decode -> keyBy -> 1 min tumbling window (count, sum) -> Kafka sink.
+ * A module of its own so that stream threads can build it (benchTopologyRef) without the bench around it.
+ */
+import type { Kafka } from 'kafkajs';
+import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
+import { aggregate, count, sum } from '../../operators/aggregate/index.js';
+import { decode, type RecordDecoder } from '../../operators/decode.js';
+import { keyBy } from '../../operators/key-by.js';
+import { tumbling, window } from '../../operators/windows/index.js';
+import { kafkaSource, topology, type Topology } from '../../topologies/builder.js';
+import type { TopologyRef } from '../../topologies/runtime/topology-ref.js';
+import { deleteTopics, endpoints, topologyTopics } from '../support/kafka.js';
+import { avroCodec } from './avro-codec.js';
+
+export interface BenchEvent {
+  id: number;
+  cardId: string;
+  amount: number;
+  ts: number;
+}
+
+export interface Codec {
+  readonly name: string;
+  encode(e: BenchEvent): Promise<Buffer>;
+  decoder: RecordDecoder<BenchEvent>;
+}
+
+export function benchTopology(name: string, topic: string, codec: Codec): Topology {
+  return topology(name)
+    .from(kafkaSource(topic))
+    .pipe(
+      decode(codec.decoder, { eventTime: (e) => e.ts, maxAgeMs: 10 * 365 * 86_400_000 }),
+      keyBy((e) => e.cardId),
+      window(tumbling('1m'), {
+        grace: '5s',
+        outOfOrderness: '5s',
+        aggregate: aggregate({ n: count(), amount: sum((e: BenchEvent) => e.amount) }),
+      }),
+    )
+    .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue }));
+}
+
+/** The bench topology with Avro through the stack's registry: what a stream thread builds. */
+export function benchTopologyOnRegistry(name: string, topic: string): Topology {
+  return benchTopology(name, topic, avroCodec(endpoints.schemaRegistryUrl, topic));
+}
+
+export const benchTopologyRef = (name: string, topic: string): TopologyRef => ({
+  module: import.meta.url,
+  export: 'benchTopologyOnRegistry',
+  args: [name, topic],
+});
+
+/** Deletes what a bench topology wrote: its output and its own topics (changelog, dead letters). */
+export async function deleteTopologyTopics(kafka: Kafka, name: string): Promise<void> {
+  await deleteTopics(kafka, [`${name}.out`, ...topologyTopics(name)]);
+}
