@@ -177,16 +177,15 @@ export async function openClickHouse(f: Fixture): Promise<ClickHouseClient> {
   return f.clickhouse;
 }
 
-export async function startScoring(
-  kafka: Kafka,
-  f: Fixture,
-  experimentName: string,
-  extra: Partial<ScoringOptions<Txn>> = {},
-): Promise<{ scoring: Scoring; worker: TopologyWorker }> {
-  const experiment = await f.experiments.get(experimentName);
-  const scoring = await openScoring<Txn>(kafka, {
+/** What a scoring topology over the fixture's topics, registry and features is opened with. */
+export function scoringOptions(
+  f: Pick<Fixture, 'id' | 'topics' | 'view' | 'redis' | 'registry' | 'clickhouse'>,
+  experiment: ScoringOptions<Txn>['experiment'],
+  instanceId: string,
+): ScoringOptions<Txn> {
+  return {
     name: `${f.id}-scoring`,
-    instanceId: 'w1',
+    instanceId,
     sourceTopic: f.topics.source,
     decoder: jsonDecoder<Txn>(),
     eventTime: (t) => t.ts,
@@ -211,8 +210,17 @@ export async function startScoring(
     clickhouse: f.clickhouse,
     logger: quiet,
     scorer: { logger: quiet },
-    ...extra,
-  });
+  };
+}
+
+export async function startScoring(
+  kafka: Kafka,
+  f: Fixture,
+  experimentName: string,
+  extra: Partial<ScoringOptions<Txn>> = {},
+): Promise<{ scoring: Scoring; worker: TopologyWorker }> {
+  const experiment = await f.experiments.get(experimentName);
+  const scoring = await openScoring<Txn>(kafka, { ...scoringOptions(f, experiment, 'w1'), ...extra });
   const worker = new TopologyWorker(scoring.topology, {
     instanceId: 'w1',
     kafka,
