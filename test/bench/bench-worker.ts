@@ -3,16 +3,14 @@
  * first runs the topology over an already filled topic under a throwaway group, as the in-process worker
  * has run it in earlier rounds of the same benchmark: both are measured with kafkajs' fetch decoding and
  * the pipeline compiled, not while V8 warms up (a cold process spends the first second or so compiling).
- * It sends each checkpoint commit's offsets to the parent (IPC), which times the pair by them.
+ * It sends each checkpoint commit to the parent (IPC), which times the pair by them.
  */
 import { loadEndpoints } from '../../connectors/config/endpoints.js';
 import { createKafka } from '../../connectors/kafka/client.js';
 import { runTopology } from '../../topologies/runtime/run.js';
 import { TopologyWorker } from '../../topologies/runtime/worker.js';
 import { waitForCommittedEnd } from '../support/kafka.js';
-import { avroCodec } from './avro-codec.js';
-import { reportingCommits } from './commit-watch.js';
-import { benchTopology, deleteTopologyTopics } from './bench-topology.js';
+import { benchTopologyOnRegistry, deleteTopologyTopics } from './bench-topology.js';
 
 const [name, topic, instance, warmUpTopic] = process.argv.slice(2);
 if (!name || !topic || !instance || !warmUpTopic || !process.send) {
@@ -24,17 +22,17 @@ const send = process.send.bind(process);
 const endpoints = loadEndpoints();
 const kafka = createKafka(endpoints.kafkaBrokers, `sluice-bench-${instance}`);
 const warmUpName = `${name}-warm-up-${instance}`;
-const warmUp = new TopologyWorker(
-  benchTopology(warmUpName, warmUpTopic, avroCodec(endpoints.schemaRegistryUrl, warmUpTopic)),
-  { instanceId: instance, kafka, endpoints },
-);
+const warmUp = new TopologyWorker(benchTopologyOnRegistry(warmUpName, warmUpTopic), {
+  instanceId: instance,
+  kafka,
+  endpoints,
+});
 await warmUp.start();
 await waitForCommittedEnd(kafka, warmUpName, warmUpTopic, 120_000);
 await warmUp.stop();
 await deleteTopologyTopics(kafka, warmUpName);
-// The production entry point (SIGTERM, /readyz on SLUICE_METRICS_PORT for the parent), with a client that
-// reports each commit.
-await runTopology(benchTopology(name, topic, avroCodec(endpoints.schemaRegistryUrl, topic)), {
-  instanceId: instance,
-  kafka: reportingCommits(kafka, name, topic, (offsets) => send(offsets)),
-});
+// The production entry point (SIGTERM, /readyz on SLUICE_METRICS_PORT for the parent). Its commits are
+// heard from its return on: the parent releases the events only once both workers are ready, so none
+// can commit before.
+const worker = await runTopology(benchTopologyOnRegistry(name, topic), { instanceId: instance, kafka });
+worker.onCommitted((committed) => send(committed));

@@ -1,60 +1,11 @@
 /**
- * When a topology's checkpoints have committed every event, seen as the commits happen instead of by
- * polling the group's offsets. A poll every 10 ms (an OffsetFetch round trip, about 0.6 ms of client CPU
+ * When a topology's checkpoints have committed every event, seen as the commits happen (each worker's
+ * onCommitted) instead of by polling the group's offsets. A poll every 10 ms (an OffsetFetch round trip, about 0.6 ms of client CPU
  * each) taxed the run it timed: in process it ran on the worker's own event loop, and beside the worker
  * processes it took a share of the same 2 cores. The raw consumer it is compared with pays no such tax.
  */
-import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { watchedKafka } from '../support/kafka.js';
+import type { CommittedCheckpoint } from '../../topologies/runtime/worker.js';
 import { cpuMark, type CpuMark } from './machine-cpu.js';
-
-export interface CommittedOffset {
-  readonly partition: number;
-  /** The next offset to read, as committed. */
-  readonly offset: string;
-}
-
-/**
- * `kafka` with every transactional commit of `groupId`'s offsets on `topic` reported to `listener` once
- * the transaction has committed (the worker commits state and offsets in one transaction, so only then is
- * an event done).
- */
-export function reportingCommits(
-  kafka: Kafka,
-  groupId: string,
-  topic: string,
-  listener: (offsets: CommittedOffset[]) => void,
-): Kafka {
-  return watchedKafka(kafka, {
-    producer: (producer) => reportTransactions(producer, groupId, topic, listener),
-  });
-}
-
-function reportTransactions(
-  producer: Producer,
-  groupId: string,
-  topic: string,
-  listener: (offsets: CommittedOffset[]) => void,
-): void {
-  const open = producer.transaction.bind(producer);
-  producer.transaction = async (): Promise<Transaction> => {
-    const tx = await open();
-    const sendOffsets = tx.sendOffsets.bind(tx);
-    const commit = tx.commit.bind(tx);
-    let offsets: CommittedOffset[] = [];
-    tx.sendOffsets = async (request) => {
-      if (request.consumerGroupId === groupId) {
-        offsets = request.topics.filter((t) => t.topic === topic).flatMap((t) => t.partitions);
-      }
-      return sendOffsets(request);
-    };
-    tx.commit = async () => {
-      await commit();
-      if (offsets.length > 0) listener(offsets);
-    };
-    return tx;
-  };
-}
 
 /** Collects committed offsets (from any number of workers) until every partition has reached its end. */
 export class CommitTracker {
@@ -83,11 +34,10 @@ export class CommitTracker {
     return this.ends ? `commits did not reach the end (${behind.join(', ')})` : 'no end offsets were given';
   }
 
-  add(offsets: readonly CommittedOffset[]): void {
-    for (const { partition, offset } of offsets) {
-      const next = BigInt(offset);
-      if (next > (this.committed.get(partition) ?? -1n)) this.committed.set(partition, next);
-    }
+  /** One checkpoint commit, as TopologyWorker.onCommitted reports it (any worker, any order). */
+  add({ partition, nextOffset }: CommittedCheckpoint): void {
+    const next = BigInt(nextOffset);
+    if (next > (this.committed.get(partition) ?? -1n)) this.committed.set(partition, next);
     this.check();
   }
 

@@ -21,6 +21,33 @@ export async function endOffsets(kafka: Kafka, topic: string, markers = 0): Prom
 export const eventsIn = (ends: ReadonlyMap<number, bigint>) =>
   [...ends.values()].reduce((a, e) => a + Number(e), 0);
 
+/**
+ * Until `groupId` is one stable group of `members` members and `ready` says each worker has applied its
+ * assignment: only then are held events released (a rebalance would otherwise be part of the timed run).
+ */
+export async function groupSettled(
+  kafka: Kafka,
+  groupId: string,
+  members: number,
+  ready: () => boolean | Promise<boolean>,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 180_000; // each worker first warms up
+    for (;;) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups[0];
+      if (group?.state === 'Stable' && group.members.length === members && (await ready())) return;
+      if (Date.now() > deadline)
+        throw new Error(`${groupId}: the ${members} members did not settle in one group`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface HeldEvents {
   /** Makes the events visible and times them until `tracker` has seen every partition committed. */
   release(tracker: CommitTracker): Promise<Measured>;

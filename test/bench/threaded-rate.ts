@@ -6,37 +6,11 @@
 import type { Kafka, Message } from 'kafkajs';
 import { rootLogger } from '../../connectors/kafka/client.js';
 import { StreamThreads } from '../../topologies/runtime/stream-threads.js';
-import {
-  createTopic,
-  deleteTopics,
-  produce,
-  uniqueName,
-  waitForCommittedEnd,
-  withAdmin,
-} from '../support/kafka.js';
-import { until } from '../support/until.js';
+import { createTopic, deleteTopics, produce, uniqueName, waitForCommittedEnd } from '../support/kafka.js';
 import { CommitTracker } from './commit-watch.js';
-import { heldInTransaction } from './held-events.js';
+import { groupSettled, heldInTransaction } from './held-events.js';
 import type { Measured } from './machine-cpu.js';
 import { benchTopologyRef, deleteTopologyTopics } from './bench-topology.js';
-
-/** Until every thread holds its assignment in one stable group of `threads` members. */
-async function settled(
-  kafka: Kafka,
-  groupId: string,
-  streams: StreamThreads,
-  threads: number,
-): Promise<void> {
-  await until(
-    `the ${threads} stream threads to settle in one group`,
-    async () => {
-      if (!streams.isMember) return false;
-      const { groups } = await withAdmin(kafka, (admin) => admin.describeGroups([groupId]));
-      return groups[0]?.state === 'Stable' && groups[0].members.length === threads;
-    },
-    { timeoutMs: 120_000, everyMs: 50 },
-  );
-}
 
 export async function threadedRate(
   kafka: Kafka,
@@ -55,12 +29,12 @@ export async function threadedRate(
     instanceId: 'bench',
     logger: rootLogger,
   });
-  streams.onCommitted(({ partition, nextOffset }) => tracker.add([{ partition, offset: nextOffset }]));
+  streams.onCommitted((committed) => tracker.add(committed));
   try {
     await streams.start();
     // The warm-up: the open transaction holds the rest back, so the group's end is the warm-up's end.
     await waitForCommittedEnd(kafka, name, topic, 180_000);
-    await settled(kafka, name, streams, threads);
+    await groupSettled(kafka, name, threads, () => streams.isMember);
     return await held.release(tracker);
   } finally {
     await held.abort().catch(() => undefined);

@@ -4,12 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import type { Kafka, Message } from 'kafkajs';
-import { TopologyWorker } from '../../topologies/runtime/worker.js';
+import { TopologyWorker, type CommittedCheckpoint } from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
 import { createTopic, deleteTopics, endpoints, produce, uniqueName, watchedKafka } from '../support/kafka.js';
 import { benchTopology, deleteTopologyTopics, type BenchEvent, type Codec } from './bench-topology.js';
-import { CommitTracker, reportingCommits, type CommittedOffset } from './commit-watch.js';
-import { COMMITTED_WITHIN_MS, endOffsets, eventsIn, heldInTransaction } from './held-events.js';
+import { CommitTracker } from './commit-watch.js';
+import { COMMITTED_WITHIN_MS, endOffsets, eventsIn, groupSettled, heldInTransaction } from './held-events.js';
 import { cpuMark, measuredSince, type CpuMark, type Measured } from './machine-cpu.js';
 import { inMemoryPipelineRate } from './pipeline-in-memory.js';
 import { threadedRate } from './threaded-rate.js';
@@ -65,15 +65,13 @@ export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): P
   const ends = await endOffsets(kafka, topic);
   const tracker = new CommitTracker();
   tracker.expect(ends);
-  const clock = withJoinClock(
-    reportingCommits(kafka, name, topic, (offsets) => tracker.add(offsets)),
-    name,
-  );
+  const clock = withJoinClock(kafka, name);
   const worker = new TopologyWorker(benchTopology(name, topic, codec), {
     instanceId: 'bench',
     kafka: clock.kafka,
     endpoints,
   });
+  worker.onCommitted((committed) => tracker.add(committed));
   await worker.start();
   const measured = measuredSince(
     await clock.joined,
@@ -83,34 +81,6 @@ export async function topologyRate(kafka: Kafka, topic: string, codec: Codec): P
   await worker.stop();
   await deleteTopologyTopics(kafka, name);
   return measured;
-}
-
-/** Until both worker processes are members of one stable group and have applied their assignments. */
-async function groupSettled(kafka: Kafka, groupId: string, ports: readonly number[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + 180_000; // each worker first warms up (bench-worker.ts)
-    for (;;) {
-      const { groups } = await admin.describeGroups([groupId]);
-      const group = groups[0];
-      if (group?.state === 'Stable' && group.members.length === ports.length) {
-        const ready = await Promise.all(
-          ports.map((port) =>
-            fetch(`http://127.0.0.1:${port}/readyz`).then(
-              (r) => r.ok,
-              () => false,
-            ),
-          ),
-        );
-        if (ready.every(Boolean)) return;
-      }
-      if (Date.now() > deadline) throw new Error(`${groupId}: the two workers did not settle in one group`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /**
@@ -142,11 +112,18 @@ export async function twoProcessRate(
     );
     // Each worker reports its checkpoint commits (bench-worker.ts): no poll of the group competes with the
     // pair for the 2 cores.
-    child.on('message', (committed: CommittedOffset[]) => tracker.add(committed));
+    child.on('message', (committed: CommittedCheckpoint) => tracker.add(committed));
     return child;
   });
   try {
-    await groupSettled(kafka, name, ports);
+    const readyz = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    await groupSettled(kafka, name, ports.length, async () =>
+      (await Promise.all(ports.map(readyz))).every(Boolean),
+    );
     // Timed from the moment the events are released to the settled pair.
     return await held.release(tracker);
   } finally {

@@ -13,9 +13,9 @@ import type {
   FromStreamThread,
   StreamThreadData,
   ThreadMetrics,
+  ThreadWorkerOptions,
   ToStreamThread,
 } from './stream-thread-protocol.js';
-import type { ThreadWorkerOptions } from './stream-thread-protocol.js';
 import type { TopologyRef } from './topology-ref.js';
 import type { CommittedCheckpoint } from './worker.js';
 
