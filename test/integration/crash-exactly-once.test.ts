@@ -5,7 +5,7 @@
  * brute-force computation over the input exactly.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { Message } from 'kafkajs';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../support/kafka.js';
 import type { CrashTestEvent } from '../support/window-worker.js';
 import { exited } from '../support/child-exit.js';
+import { startWindowWorker } from '../support/window-worker-process.js';
 
 const kafka = testKafka();
 const name = uniqueName('crash');
@@ -31,17 +32,13 @@ const WINDOW_MS = 10_000;
 const children: ChildProcess[] = [];
 
 function startWorker(instance: string, threads = 1): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/window-worker.ts'], {
-    env: {
-      ...process.env,
-      CRASH_THREADS: String(threads),
-      CRASH_TOPOLOGY: name,
-      CRASH_SOURCE: source,
-      CRASH_OUTPUT: output,
-      CRASH_INSTANCE: instance,
-      LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const child = startWindowWorker({
+    topology: name,
+    source,
+    output,
+    instance,
+    threads,
+    logLevel: process.env.CRASH_LOG_LEVEL ?? 'warn',
   });
   children.push(child);
   return child;

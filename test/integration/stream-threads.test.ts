@@ -5,7 +5,7 @@
  * process with its reason (exit 1). The crash test (crash-exactly-once) kills such a process with SIGKILL.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { exited } from '../support/child-exit.js';
 import { freePort } from '../support/free-port.js';
@@ -22,6 +22,7 @@ import {
 } from '../support/kafka.js';
 import { runSluice } from '../support/sluice-cli.js';
 import { until } from '../support/until.js';
+import { startWindowWorker, type WindowWorkerOptions } from '../support/window-worker-process.js';
 
 const kafka = testKafka();
 const name = uniqueName('threads');
@@ -29,9 +30,15 @@ const source = `${name}.in`;
 const output = `${name}.out`;
 const children: ChildProcess[] = [];
 
-function startThreadedWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/window-worker.ts'], {
-    env: { ...process.env, CRASH_THREADS: '2', CRASH_INSTANCE: 'threaded', LOG_LEVEL: 'info', ...env },
+function startThreadedWorker(o: Pick<WindowWorkerOptions, 'topology' | 'source' | 'output' | 'env'>): {
+  child: ChildProcess;
+  output: () => string;
+} {
+  const child = startWindowWorker({
+    ...o,
+    instance: 'threaded',
+    threads: 2,
+    logLevel: 'info',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -53,10 +60,10 @@ test(
     await createTopic(kafka, source, 6);
     const port = await freePort();
     const { child } = startThreadedWorker({
-      CRASH_TOPOLOGY: name,
-      CRASH_SOURCE: source,
-      CRASH_OUTPUT: output,
-      SLUICE_METRICS_PORT: String(port),
+      topology: name,
+      source,
+      output,
+      env: { SLUICE_METRICS_PORT: String(port) },
     });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
@@ -106,9 +113,9 @@ test(
 test('a stream thread that cannot start fails the process with its reason', { timeout: 60_000 }, async () => {
   const missing = `${name}-missing.in`;
   const { child, output: logs } = startThreadedWorker({
-    CRASH_TOPOLOGY: `${name}-missing`,
-    CRASH_SOURCE: missing,
-    CRASH_OUTPUT: `${name}-missing.out`,
+    topology: `${name}-missing`,
+    source: missing,
+    output: `${name}-missing.out`,
   });
   assert.equal(await exited(child), 1);
   assert.match(
