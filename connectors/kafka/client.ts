@@ -3,6 +3,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { kafkaSecurityConfig, loadKafkaSecurity, type KafkaSecurity } from '../config/kafka-security.js';
 import { registerCompressionCodecs } from './compression/index.js';
+import { kafkaLogLevel } from './kafka-log-level.js';
 
 // Every client this process makes reads all of Kafka's codecs, each with a bounded expansion.
 registerCompressionCodecs();
@@ -16,19 +17,8 @@ function kafkaLogCreator() {
   const log = rootLogger.child({ component: 'kafkajs' });
   return ({ level, log: entry }: LogEntry) => {
     const { message, ...rest } = entry;
-    // CONCURRENT_TRANSACTIONS right after a commit is routine (kafkajs retries it); the partitioner notice
-    // and the retry-limit notice are known and chosen (idempotence holds: the broker dedups by sequence).
-    if (
-      /concurrent operation on the same transaction|switched default partitioner|Limiting retries for the idempotent producer/.test(
-        `${message} ${String(rest.error ?? '')}`,
-      )
-    ) {
-      log.debug(rest, message);
-      return;
-    }
-    if (level === logLevel.ERROR) log.error(rest, message);
-    else if (level === logLevel.WARN) log.warn(rest, message);
-    else if (level === logLevel.INFO) log.debug(rest, message);
+    const to = kafkaLogLevel(level, message, rest.error);
+    if (to !== undefined) log[to](rest, message);
   };
 }
 

@@ -9,11 +9,13 @@ import { avroCodec } from './avro-codec.js';
 import { renderMarkdown, type Section } from './report.js';
 import { benchFeatureStore } from './feature-store.js';
 import { benchScoring } from './scoring.js';
-import { benchTopologyThroughput } from './topology-throughput.js';
+import { benchTopologyThroughput, topologyBenchSteps, type BenchProgress } from './topology-throughput.js';
 
 interface Bench {
   readonly name: string;
-  run(): Promise<Section>;
+  /** How many steps its progress reports (1 for a bench that reports none). */
+  readonly steps: number;
+  run(progress: BenchProgress): Promise<Section>;
 }
 
 const kafka = testKafka();
@@ -23,24 +25,44 @@ const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const benches: Bench[] = [
   {
     name: 'topology throughput',
-    run: () =>
-      benchTopologyThroughput(kafka, (topic) => avroCodec(endpoints.schemaRegistryUrl, topic), events),
+    steps: topologyBenchSteps(),
+    run: (progress) =>
+      benchTopologyThroughput(
+        kafka,
+        (topic) => avroCodec(endpoints.schemaRegistryUrl, topic),
+        events,
+        progress,
+      ),
   },
-  { name: 'feature store', run: () => benchFeatureStore() },
-  { name: 'scoring', run: () => benchScoring() },
+  { name: 'feature store', steps: 1, run: () => benchFeatureStore() },
+  { name: 'scoring', steps: 1, run: () => benchScoring() },
 ];
 
 const startedAt = new Date();
 const sections: Section[] = [];
 const bar = new SingleBar(
-  { format: 'bench [{bar}] {value}/{total} {name}', hideCursor: true },
+  // Without a terminal (CI) the bar is printed as a line every 30 s instead of redrawn.
+  {
+    format: 'bench [{bar}] {value}/{total} {name}',
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 30_000,
+  },
   Presets.shades_classic,
 );
-bar.start(benches.length, 0, { name: '' });
+bar.start(
+  benches.reduce((n, b) => n + b.steps, 0),
+  0,
+  { name: '' },
+);
+let stepsBefore = 0;
 for (const bench of benches) {
-  bar.update({ name: bench.name });
-  sections.push(await bench.run());
-  bar.increment();
+  bar.update(stepsBefore, { name: bench.name });
+  sections.push(
+    await bench.run((done, running) => bar.update(stepsBefore + done, { name: `${bench.name}: ${running}` })),
+  );
+  stepsBefore += bench.steps;
+  bar.update(stepsBefore);
 }
 bar.stop();
 const markdown = renderMarkdown('npm run bench', sections, startedAt);

@@ -209,11 +209,18 @@ const STREAM_THREADS = 2;
 /** Rounds per workload: runs of a second or two are noisy on a shared 2-core machine, so medians are reported. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
+/** Reports which step is running and how many of this bench's steps are done (for a progress bar). */
+export type BenchProgress = (done: number, running: string) => void;
+
+/** Steps of benchTopologyThroughput, as its progress counts them: per workload, a warm-up and the rounds. */
+export const topologyBenchSteps = (): number => WORKLOADS.length * (ROUNDS + 1);
+
 async function measureWorkload(
   kafka: Kafka,
   makeCodec: (topic: string) => Codec,
   workload: Workload,
   events: number,
+  progress: BenchProgress,
 ): Promise<WorkloadRates> {
   const topic = uniqueName('bench-events');
   const codec = makeCodec(topic);
@@ -233,12 +240,14 @@ async function measureWorkload(
   };
   // A warm-up round first (not reported), so every in-process measurement runs compiled code, as the
   // worker processes do after their own warm-up (bench-worker.ts).
+  progress(0, 'warm-up');
   await rawConsume(kafka, topic, events);
   await passThrough(kafka, topic, events);
   await topologyRate(kafka, topic, codec);
   await inMemoryPipelineRate(benchTopology('bench-memory', topic, codec), messages);
   // Interleaved rounds, so a slow spell of the machine touches every measurement alike.
   for (let round = 0; round < ROUNDS; round += 1) {
+    progress(round + 1, `round ${round + 1} of ${ROUNDS}`);
     rates.raw.push(await rawConsume(kafka, topic, events));
     rates.passThrough.push(await passThrough(kafka, topic, events));
     rates.oneProcess.push(await topologyRate(kafka, topic, codec));
@@ -254,10 +263,14 @@ export async function benchTopologyThroughput(
   kafka: Kafka,
   makeCodec: (topic: string) => Codec,
   events = 200_000,
+  progress: BenchProgress = () => undefined,
 ): Promise<Section> {
   const measured: { workload: Workload; rates: WorkloadRates }[] = [];
-  for (const workload of WORKLOADS) {
-    measured.push({ workload, rates: await measureWorkload(kafka, makeCodec, workload, events) });
+  for (const [i, workload] of WORKLOADS.entries()) {
+    const rates = await measureWorkload(kafka, makeCodec, workload, events, (done, running) =>
+      progress(i * (ROUNDS + 1) + done, `${workload.name.replace(/ \(.*/, '')}, ${running}`),
+    );
+    measured.push({ workload, rates });
   }
   const { figures, analysis } = throughputReport(measured, STREAM_THREADS);
   return {
