@@ -29,7 +29,12 @@ export interface AvroSerdeOptions {
 
 export interface AvroSerde<T> {
   readonly subject: string;
-  serialize(value: T): Promise<Buffer>;
+  /**
+   * The framed bytes once the writer schema id is known (every value but the first), a Promise only while
+   * it is registered or looked up; as deserialize, so a sink that serializes every record pays no Promise
+   * per record. Errors are thrown (or rejected, on the registering path) as SerdeError.
+   */
+  serialize(value: T): Buffer | Promise<Buffer>;
   /**
    * The value itself once the writer schema is cached (every record but a schema's first), a Promise only
    * while it is fetched: a Promise per record would cost more than decoding it. Errors are thrown (or
@@ -246,24 +251,40 @@ export function createAvroSerde<T>(
     return decoded.value as T;
   }
 
+  /** Where values are encoded before being copied out at their exact size; grows to the largest value. */
+  let scratch = Buffer.allocUnsafe(4096);
+
+  /** Header + Avro body in one buffer of exactly their size: one allocation per value. */
+  function frame(header: Buffer, value: T): Buffer {
+    let end: number;
+    try {
+      end = readerType.encode(value, scratch, HEADER_SIZE);
+      if (end < 0) {
+        // encode() answers how many bytes were missing: grow once, to at least double.
+        scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+        end = readerType.encode(value, scratch, HEADER_SIZE);
+      }
+    } catch (err) {
+      const paths = invalidPaths(readerType, value);
+      throw new SerdeError(
+        'AVRO_ENCODE_ERROR',
+        `value does not match ${descriptor.name}: ${paths.length ? paths.join(', ') : (err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const framed = Buffer.allocUnsafe(end);
+    header.copy(framed, 0);
+    scratch.copy(framed, HEADER_SIZE, HEADER_SIZE, end);
+    return framed;
+  }
+
   return {
     subject,
     writerSchemaId,
 
-    async serialize(value: T): Promise<Buffer> {
-      if (!writerHeader) writerHeader = encodeHeader(await writerSchemaId());
-      let body: Buffer;
-      try {
-        body = readerType.toBuffer(value);
-      } catch (err) {
-        const paths = invalidPaths(readerType, value);
-        throw new SerdeError(
-          'AVRO_ENCODE_ERROR',
-          `value does not match ${descriptor.name}: ${paths.length ? paths.join(', ') : (err as Error).message}`,
-          { cause: err },
-        );
-      }
-      return Buffer.concat([writerHeader, body], HEADER_SIZE + body.length);
+    serialize(value: T): Buffer | Promise<Buffer> {
+      if (writerHeader) return frame(writerHeader, value);
+      return writerSchemaId().then((id) => frame((writerHeader ??= encodeHeader(id)), value));
     },
 
     deserialize(payload: Buffer | null | undefined): T | Promise<T> {

@@ -100,7 +100,11 @@ function makeTxn(rand: () => number, runId: string, i: number, now: number): Txn
   };
 }
 
-async function publish(producer: Producer, serialize: (t: TxnEventRecord) => Promise<Buffer>, runId: string) {
+async function publish(
+  producer: Producer,
+  serialize: (t: TxnEventRecord) => Buffer | Promise<Buffer>,
+  runId: string,
+) {
   const rand = seededRandom(7);
   const now = Date.now();
   const bar = new SingleBar(

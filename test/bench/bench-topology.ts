@@ -22,7 +22,7 @@ export interface BenchEvent {
 
 export interface Codec {
   readonly name: string;
-  encode(e: BenchEvent): Promise<Buffer>;
+  encode(e: BenchEvent): Buffer | Promise<Buffer>;
   decoder: RecordDecoder<BenchEvent>;
 }
 

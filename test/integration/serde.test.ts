@@ -103,6 +103,36 @@ describe('Avro serde with the schema registry', () => {
     assert.equal(await serde.writerSchemaId(), id);
   });
 
+  it('encodes from its cache once the id is known: bytes at once, each value in a buffer of its own', async () => {
+    const serde = createAvroSerde(TxnEvent, client, { topic });
+    const first = serde.serialize(txn);
+    assert.ok(first instanceof Promise, 'the first value waits for the schema id');
+    const firstBytes = await first;
+    const a = serde.serialize({ ...txn, txnId: 'a' });
+    assert.ok(Buffer.isBuffer(a), 'later values are framed synchronously (no Promise per record)');
+    // Larger than the encoder's first scratch buffer: it grows, and the bytes are still whole.
+    const big = { ...txn, txnId: 'x'.repeat(100_000) };
+    const bigBytes = serde.serialize(big) as Buffer;
+    assert.equal(bigBytes.length, 5 + avro.Type.forSchema(TxnEvent.avsc as avro.Schema).toBuffer(big).length);
+    // A value that does not encode fails alone; the scratch space it touched does not leak into the next.
+    assert.throws(() => serde.serialize({ ...txn, amount: 'twelve' } as unknown as TxnEventRecord), {
+      code: 'AVRO_ENCODE_ERROR',
+    });
+    const b = serde.serialize({ ...txn, txnId: 'b' }) as Buffer;
+    for (const [bytes, txnId] of [
+      [firstBytes, txn.txnId],
+      [a, 'a'],
+      [bigBytes, big.txnId],
+      [b, 'b'],
+    ] as const) {
+      assert.equal(
+        (await serde.deserialize(bytes)).txnId,
+        txnId,
+        'no framed value shares memory with another',
+      );
+    }
+  });
+
   it('resolves across schema versions in both directions', async () => {
     const v1 = createAvroSerde(TxnEvent, client, { topic });
     const v2 = createAvroSerde(TxnEventV2, client, { topic });

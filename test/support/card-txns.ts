@@ -40,7 +40,7 @@ export interface CardTxnShape {
 export async function windowClosers(
   template: TxnEventRecord,
   partitions: number,
-  serialize: (e: TxnEventRecord) => Promise<Buffer>,
+  serialize: (e: TxnEventRecord) => Buffer | Promise<Buffer>,
 ): Promise<Message[]> {
   const closers: Message[] = [];
   for (let p = 0; p < partitions; p += 1) {

@@ -29,8 +29,8 @@ export function toPredictionRecord(p: Prediction): PredictionRecord {
 
 /** Pass createAvroSerde(Prediction, registryClient, { topic }) from connectors/schema-registry. */
 export const avroPredictions =
-  (serde: { serialize(value: PredictionRecord): Promise<Buffer> }) =>
-  (record: StreamRecord<Prediction>): Promise<Buffer> =>
+  (serde: { serialize(value: PredictionRecord): Buffer | Promise<Buffer> }) =>
+  (record: StreamRecord<Prediction>): Buffer | Promise<Buffer> =>
     serde.serialize(toPredictionRecord(record.value));
 
 export const jsonPredictions = (record: StreamRecord<Prediction>): Buffer =>
