@@ -1,13 +1,13 @@
 /**
- * The throughput benchmark's topology: decode -> keyBy -> 1 min tumbling window (count, sum) -> Kafka sink.
+ * The throughput benchmark's topology: decode -> keyBy -> 1 min tumbling window (count, sum) -> Kafka sink, Avro in and out.
  * A module of its own so that stream threads can build it (benchTopologyRef) without the bench around it.
  */
 import type { Kafka } from 'kafkajs';
-import { kafkaSink, jsonValue } from '../../connectors/kafka/kafka-sink.js';
+import { kafkaSink } from '../../connectors/kafka/kafka-sink.js';
 import { aggregate, count, sum } from '../../operators/aggregate/index.js';
 import { decode, type RecordDecoder } from '../../operators/decode.js';
 import { keyBy } from '../../operators/key-by.js';
-import { tumbling, window } from '../../operators/windows/index.js';
+import { tumbling, window, type WindowResult } from '../../operators/windows/index.js';
 import { kafkaSource, topology, type Topology } from '../../topologies/builder.js';
 import type { TopologyRef } from '../../topologies/runtime/topology-ref.js';
 import { deleteTopics, endpoints, topologyTopics } from '../support/kafka.js';
@@ -20,10 +20,14 @@ export interface BenchEvent {
   ts: number;
 }
 
+/** What the topology's window stage emits per card and minute. */
+export type BenchWindow = WindowResult<{ n: number; amount: number }>;
+
 export interface Codec {
   readonly name: string;
   encode(e: BenchEvent): Buffer | Promise<Buffer>;
   decoder: RecordDecoder<BenchEvent>;
+  serializeWindow(w: BenchWindow): Buffer | Promise<Buffer>;
 }
 
 export function benchTopology(name: string, topic: string, codec: Codec): Topology {
@@ -38,7 +42,7 @@ export function benchTopology(name: string, topic: string, codec: Codec): Topolo
         aggregate: aggregate({ n: count(), amount: sum((e: BenchEvent) => e.amount) }),
       }),
     )
-    .to(kafkaSink({ topic: `${name}.out`, serialize: jsonValue }));
+    .to(kafkaSink<BenchWindow>({ topic: `${name}.out`, serialize: (r) => codec.serializeWindow(r.value) }));
 }
 
 /** The bench topology with Avro through the stack's registry: what a stream thread builds. */

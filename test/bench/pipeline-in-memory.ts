@@ -1,14 +1,14 @@
 /**
  * The throughput benchmark's topology with Kafka taken away: the same encoded events fed straight into one
- * partition pipeline, results serialized as the Kafka sink would but kept in memory, checkpoints captured
- * (state serialized) but committed nowhere. It splits the topology's cost into what Sluice's own code
- * takes and what the Kafka client takes.
+ * partition pipeline, results written by the topology's own sink (serialized, framed into messages) to a
+ * producer that only counts their bytes, checkpoints captured (state serialized) but committed nowhere.
+ * It splits the topology's cost into what Sluice's own code takes and what the Kafka client takes.
  */
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage, Message, Producer, ProducerRecord } from 'kafkajs';
 import pino from 'pino';
-import { jsonValue } from '../../connectors/kafka/kafka-sink.js';
-import type { SinkWriter } from '../../connectors/sink.js';
+import type { SinkEnvironment } from '../../connectors/sink.js';
 import type { Topology } from '../../topologies/builder.js';
+import { endpoints } from '../support/kafka.js';
 import { PartitionPipeline } from '../../topologies/runtime/partition-pipeline.js';
 
 /** About what one 1 MiB fetch of these events brings. */
@@ -28,18 +28,24 @@ export async function inMemoryPipelineRate(
     attributes: 0,
   }));
   let written = 0;
-  const writer: SinkWriter<unknown> = {
-    async write(records) {
-      for (const r of records) written += jsonValue(r).length;
+  const countingProducer = {
+    async send(record: ProducerRecord) {
+      for (const m of record.messages) written += (m.value as Buffer).length;
+      return [];
     },
-    async close() {},
-  };
+  } as unknown as Producer;
+  const logger = pino({ level: 'silent' });
+  const [sink] = topology.sinks;
+  if (!sink || topology.sinks.length !== 1)
+    throw new Error('the in-memory bench runs topologies with one sink');
+  const env = { topology: topology.name, producer: countingProducer, endpoints, logger } as SinkEnvironment;
+  const writer = await sink.open(env);
   const pipeline = new PartitionPipeline({
     topology,
     partition: 0,
     restored: new Map(),
     sinkWriters: [writer],
-    logger: pino({ level: 'silent' }),
+    logger,
     barrierEveryRecords: 10_000,
     barrierIntervalMs: 500,
     maxOutstandingBarriers: 4,

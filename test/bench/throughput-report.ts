@@ -134,8 +134,8 @@ function figuresOf(s: Summary, streamThreads: number): Figure[] {
       unit: 'ev/s',
       baseline: rawBaseline,
       note:
-        `${runsNote(s.runs.inMemory)}; decode, key, window, checkpoint capture and result serialization: ` +
-        "Sluice's own cost, with no fetch, produce or commit",
+        `${runsNote(s.runs.inMemory)}; decode, key, window, checkpoint capture and the Kafka sink's ` +
+        "message building (to a producer that only counts bytes): Sluice's own cost, with no fetch, produce or commit",
     },
     cpuFigure('oneProcess', '1 worker process, 1 stream thread'),
     cpuFigure('threads', `1 worker process, ${streamThreads} stream threads`),

@@ -279,7 +279,7 @@ export async function benchTopologyThroughput(
       `${events.toLocaleString('en-US')} Avro (Confluent wire format) events per workload, 6 partitions, ` +
       `a warm-up round, then ${ROUNDS} interleaved rounds of every measurement, medians reported, ` +
       'event times 10 ms apart. Topology: decode -> keyBy -> 1 min tumbling window (count, sum) with ' +
-      'changelog state -> Kafka sink, worker defaults (checkpoint every 500 ms or 10,000 records per ' +
+      'changelog state -> Kafka sink (window results as Avro through the registry too), worker defaults (checkpoint every 500 ms or 10,000 records per ' +
       'partition, and 100 ms after the last one once a partition has caught up; 1 MiB fetches). ' +
       'Rate = events / time from the worker joining its consumer group to the checkpoint commit (state and ' +
       'offsets in one transaction per partition) that covers the last event, seen as the commit returns ' +
