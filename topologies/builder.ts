@@ -28,6 +28,27 @@ export interface Topology {
   // The chain's types were checked when it was built; at run time stages are composed untyped.
   readonly stages: readonly Stage<unknown, unknown>[];
   readonly sinks: readonly Sink<unknown>[];
+  /**
+   * Closes what the topology's stages use beyond its sinks (clients, listeners, scorers): the worker that
+   * runs it calls this once it has stopped (see withResources).
+   */
+  readonly closeResources?: () => Promise<void>;
+}
+
+/**
+ * The topology, owning resources its builder opened for its stages, which the worker running it closes
+ * once it has stopped (after the last commit, when no stage can use them any more). Such a topology is
+ * run by one worker: each `sluice run` and each stream thread builds its own.
+ */
+export function withResources(t: Topology, closeResources: () => Promise<void>): Topology {
+  const previous = t.closeResources;
+  return Object.freeze({
+    ...t,
+    closeResources: async () => {
+      await closeResources();
+      await previous?.();
+    },
+  });
 }
 
 export class TopologyError extends Error {

@@ -14,7 +14,7 @@ import {
   registryAuthFromEnv,
 } from '../connectors/schema-registry/index.js';
 import { TxnEvent } from '../schemas/index.js';
-import type { Topology } from './builder.js';
+import { withResources, type Topology } from './builder.js';
 import type { TopologyRef } from './runtime/topology-ref.js';
 import { driftTopologies, type DriftTopologyOptions } from './drift/drift-topology.js';
 import { referenceCardFeatures } from './features/reference.js';
@@ -53,17 +53,23 @@ export const shippedTopologies: readonly ShippedTopology[] = [
       const endpoints = loadEndpoints(env);
       const kafka = createKafka(endpoints.kafkaBrokers, 'sluice-scoring');
       const registryClient = createRegistryClient(endpoints.schemaRegistryUrl, registryAuthFromEnv(env));
+      const redis = createRedisClient(env, { logger: rootLogger });
+      // With the embedded store this process owns the chdb folder; several workers need CLICKHOUSE_URL.
+      const clickhouse = acquireClickHouse(endpoints.clickhouse);
       const scoring = await referenceScoring(kafka, {
         instanceId: env.SLUICE_INSTANCE_ID ?? `scoring-${process.pid}`,
         decoder: createAvroSerde(TxnEvent, registryClient, { topic: CARD_FEATURES_SOURCE.topic }),
         experiment: await new FileExperimentStore().get(env.SLUICE_EXPERIMENT ?? 'fraud-ab'),
         registry: new FileModelRegistry(),
-        redis: createRedisClient(env, { logger: rootLogger }),
-        // With the embedded store this process owns the chdb folder; several workers need CLICKHOUSE_URL.
-        clickhouse: acquireClickHouse(endpoints.clickhouse).client,
+        redis,
+        clickhouse: clickhouse.client,
         logger: rootLogger,
       });
-      return scoring.topology;
+      // The lifecycle listener leaves (and deletes) its own consumer group, so restarts leave none behind.
+      return withResources(scoring.topology, async () => {
+        await scoring.stop();
+        await Promise.allSettled([redis.quit(), clickhouse.release()]);
+      });
     },
   },
   {

@@ -104,8 +104,17 @@ test('two stream threads score, and both hot-swap on a promotion', { timeout: 24
       ['2'],
       'both threads serve the promoted version',
     );
+    assert.equal((await lifecycleGroups()).length, 2, 'each thread listens in a group of its own');
   } finally {
     await threads.stop();
+  }
+  // Each thread's worker closes what its topology opened (withResources): the listeners leave and delete
+  // their groups, instead of leaving them behind with a dead member at every restart.
+  assert.deepEqual(await lifecycleGroups(), [], 'no lifecycle listener group outlives the threads');
+
+  async function lifecycleGroups(): Promise<string[]> {
+    const { groups } = await withAdmin(kafka, (admin) => admin.listGroups());
+    return groups.map((g) => g.groupId).filter((id) => id.startsWith(`${f.id}-scoring-lifecycle-`));
   }
 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { FileExperimentStore } from '../../connectors/experiments/index.js';
 import { FileModelRegistry } from '../../connectors/model-registry/file-model-registry.js';
 import { createRedisClient } from '../../connectors/redis/index.js';
-import type { Topology } from '../../topologies/builder.js';
+import { withResources, type Topology } from '../../topologies/builder.js';
 import type { TopologyRef } from '../../topologies/runtime/topology-ref.js';
 import { openScoring } from '../../topologies/scoring/scoring-topology.js';
 import { testKafka } from './kafka.js';
@@ -27,7 +27,10 @@ export async function scoringInThread(args: ScoringThreadArgs): Promise<Topology
   const scoring = await openScoring<Txn>(testKafka(), {
     ...scoringOptions({ ...args, registry, redis }, await experiments.get(args.experiment), 'threads'),
   });
-  return scoring.topology;
+  return withResources(scoring.topology, async () => {
+    await scoring.stop();
+    await redis.quit();
+  });
 }
 
 export const scoringThreadRef = (args: ScoringThreadArgs): TopologyRef => ({

@@ -339,6 +339,10 @@ export class TopologyWorker {
     this.committers.clear();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    // Last: a stage may use these until its pipeline is closed and its records committed.
+    await this.topology.closeResources?.().catch((err: unknown) => {
+      this.logger.warn({ err }, 'closing the resources of the topology failed');
+    });
     this.logger.info('topology worker stopped');
   }
 
