@@ -11,6 +11,7 @@ import { buildReferenceModel } from '../../services/trainer/build-reference-mode
 import { INPUT_NAME, OUTPUT_NAME } from '../../services/trainer/onnx/feature-metadata.js';
 import { buildMlpOnnx, randomMlp } from '../../services/trainer/onnx/mlp-onnx.js';
 import { shippedTopology } from '../../topologies/catalog.js';
+import { DEFAULT_SINK_MAX_BATCH } from '../../topologies/runtime/worker.js';
 import { deleteTopics, testKafka } from '../support/kafka.js';
 import { rawConsumeRate } from './raw-consume-rate.js';
 import type { Figure, Section } from './report.js';
@@ -33,12 +34,12 @@ const P99_TARGET_MS = 50;
 function tunings(): WorkerTuning[] {
   const shipped = shippedTopology('scoring').defaults ?? {};
   const checkpoint = shipped.checkpointMs ?? 500;
-  const sinkBatch = shipped.sinkMaxBatch ?? 500;
+  const sinkBatch = shipped.sinkMaxBatch ?? DEFAULT_SINK_MAX_BATCH;
   return [
     {
-      label: 'worker defaults (checkpoint 500 ms, sink batch 500)',
+      label: `worker defaults (checkpoint 500 ms, sink batch ${DEFAULT_SINK_MAX_BATCH})`,
       barrierIntervalMs: 500,
-      sinkMaxBatch: 500,
+      sinkMaxBatch: DEFAULT_SINK_MAX_BATCH,
     },
     {
       label: `scoring topology defaults (checkpoint ${checkpoint} ms, sink batch ${sinkBatch})`,

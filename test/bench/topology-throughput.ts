@@ -4,7 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { Kafka, Message } from 'kafkajs';
-import { TopologyWorker, type CommittedCheckpoint } from '../../topologies/runtime/worker.js';
+import {
+  DEFAULT_SINK_MAX_BATCH,
+  TopologyWorker,
+  type CommittedCheckpoint,
+} from '../../topologies/runtime/worker.js';
 import { freePort } from '../support/free-port.js';
 import { createTopic, deleteTopics, endpoints, produce, uniqueName, watchedKafka } from '../support/kafka.js';
 import { benchTopology, deleteTopologyTopics, type BenchEvent, type Codec } from './bench-topology.js';
@@ -280,7 +284,8 @@ export async function benchTopologyThroughput(
       `a warm-up round, then ${ROUNDS} interleaved rounds of every measurement, medians reported, ` +
       'event times 10 ms apart. Topology: decode -> keyBy -> 1 min tumbling window (count, sum) with ' +
       'changelog state -> Kafka sink (window results as Avro through the registry too), worker defaults (checkpoint every 500 ms or 10,000 records per ' +
-      'partition, and 100 ms after the last one once a partition has caught up; 1 MiB fetches). ' +
+      'partition, and 100 ms after the last one once a partition has caught up; sink writes of up to ' +
+      `${DEFAULT_SINK_MAX_BATCH.toLocaleString('en-US')} records; 1 MiB fetches). ` +
       'Rate = events / time from the worker joining its consumer group to the checkpoint commit (state and ' +
       'offsets in one transaction per partition) that covers the last event, seen as the commit returns ' +
       '(each worker reports its commits to the bench; nothing polls the group during a run); for ' +

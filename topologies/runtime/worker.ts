@@ -52,12 +52,22 @@ export interface WorkerOptions {
    */
   readonly caughtUpCheckpointMs?: number;
   readonly maxOutstandingBarriers?: number;
+  /** Most records per sink write (default DEFAULT_SINK_MAX_BATCH). */
   readonly sinkMaxBatch?: number;
   /** Fetch size per partition (default 1 MiB, the Java consumer's max.partition.fetch.bytes). */
   readonly maxBytesPerPartition?: number;
   readonly sessionTimeoutMs?: number;
   readonly transactionTimeoutMs?: number;
 }
+
+/**
+ * Most records one sink write takes. A sink writes as soon as its input goes idle (sink-stage.ts), so this
+ * bounds writes only under load, where each write has a fixed cost (a produce request, a Redis pipeline,
+ * a ClickHouse INSERT): with one result per input record, 5,000 instead of 500 took the bench topology
+ * from about 130k to about 150k events/s (test/bench). Kafka writes are still cut into requests of at
+ * most 512 KiB (kafka-sink.ts).
+ */
+export const DEFAULT_SINK_MAX_BATCH = 5000;
 
 /** How often a long state restore logs how far it got. */
 const RESTORE_PROGRESS_EVERY_MS = 5000;
@@ -499,7 +509,7 @@ export class TopologyWorker {
       barrierIntervalMs,
       caughtUpCheckpointMs: Math.min(this.options.caughtUpCheckpointMs ?? 100, barrierIntervalMs),
       maxOutstandingBarriers: this.options.maxOutstandingBarriers ?? 4,
-      sinkMaxBatch: this.options.sinkMaxBatch ?? 500,
+      sinkMaxBatch: this.options.sinkMaxBatch ?? DEFAULT_SINK_MAX_BATCH,
       writeSide: (kind, raw, reason) => this.writeSide(kind, raw, reason),
       commit: (checkpoint) => this.requestCommit(checkpoint, pipeline),
       onCredit: () => {

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { positiveInteger, threadsFromEnv } from '../options.js';
 import { shippedTopologies, shippedTopology, shippedTopologyRef } from '../../../topologies/catalog.js';
 import { runTopology, runTopologyThreads } from '../../../topologies/runtime/run.js';
+import { DEFAULT_SINK_MAX_BATCH } from '../../../topologies/runtime/worker.js';
 
 export function registerRunCommands(program: Command): void {
   program
@@ -36,7 +37,11 @@ export function registerRunCommands(program: Command): void {
       'most bytes one compressed record batch may expand to (default 67108864); a batch over it is dead-lettered whole',
       positiveInteger,
     )
-    .option('--sink-batch <n>', 'records per sink write (default per topology, else 500)', positiveInteger)
+    .option(
+      '--sink-batch <n>',
+      `most records per sink write (default per topology, else ${DEFAULT_SINK_MAX_BATCH})`,
+      positiveInteger,
+    )
     .option(
       '--metrics-port <port>',
       'serve /metrics, /healthz and /readyz on this port (default SLUICE_METRICS_PORT; none if unset)',
