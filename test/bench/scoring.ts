@@ -15,7 +15,7 @@ import { DEFAULT_SINK_MAX_BATCH } from '../../topologies/runtime/worker.js';
 import { deleteTopics, testKafka } from '../support/kafka.js';
 import { rawConsumeRate } from './raw-consume-rate.js';
 import type { Figure, Section } from './report.js';
-import { measureScorerOverhead, type OverheadFigures } from './scorer-overhead.js';
+import { measureScorerOverhead, WARM_UP_ITERATIONS, type OverheadFigures } from './scorer-overhead.js';
 import { scoringUnderLoad, type ScoringLoadFigures, type WorkerTuning } from './scoring-load.js';
 
 export interface ScoringBenchOptions {
@@ -166,7 +166,8 @@ export async function benchScoring(options: ScoringBenchOptions = {}): Promise<S
         `Scorer overhead: MicroBatchScorer (maxBatch ${batch}, cpu, 1 intra-op thread) scoring one call of ` +
         `${batch} rows vs a bare InferenceSession.run (same model bytes and session options) on a prebuilt ` +
         `[${batch}, 7] tensor of the same rows, in the same process, ${iterations.toLocaleString('en-US')} ` +
-        'interleaved iterations after 200 warm-up; the reference logistic regression and a random-weight ' +
+        `interleaved iterations after ${WARM_UP_ITERATIONS.toLocaleString('en-US')} unmeasured ones of each ` +
+        '(until both paths are optimized); the reference logistic regression and a random-weight ' +
         `MLP 7-${MLP_HIDDEN}-1; worker-pool = 2 worker threads. Topology: decode (JSON) -> keyBy -> enrich ` +
         '(readMany from Redis, 20,000 cards) -> route (one variant, no shadow) -> score (inline LR) -> ' +
         'predictions topic, in a TopologyWorker of the bench process, 2 partitions, checkpoints as Kafka ' +

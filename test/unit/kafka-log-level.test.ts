@@ -15,11 +15,17 @@ const messageOf = (type: string): string => {
   return code.message;
 };
 
-test('a rebalance, a moving coordinator or topics created twice are logged at debug', () => {
+test('a rebalance, a moving coordinator or leader, or topics created twice are logged at debug', () => {
   assert.equal(
     kafkaLogLevel(logLevel.ERROR, 'Response CreateTopics(key: 19, version: 3)', 'Topic creation errors'),
     'debug',
   );
+  for (const type of ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE']) {
+    assert.equal(
+      kafkaLogLevel(logLevel.ERROR, 'Response ListOffsets(key: 2, version: 3)', messageOf(type)),
+      'debug',
+    );
+  }
   for (const type of ['REBALANCE_IN_PROGRESS', 'GROUP_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']) {
     for (const request of ['Heartbeat(key: 12, version: 3)', 'SyncGroup(key: 14, version: 3)']) {
       assert.equal(kafkaLogLevel(logLevel.ERROR, `Response ${request}`, messageOf(type)), 'debug', type);
