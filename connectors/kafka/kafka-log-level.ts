@@ -18,8 +18,9 @@ const ROUTINE_NOTICE =
  * Heartbeat(key: 12, version: 3)"). These answers are the group protocol or the admin API working as
  * designed, and the caller handles them: the consumer rejoins on a rebalance (and logs that itself), a
  * coordinator that is loading or has moved is retried, a partition whose leader moved (or is still being
- * elected, right after its topic was created) is retried after a metadata refresh, and createTopics answers false when every topic
- * already exists (workers starting together race to create their topics) and throws otherwise.
+ * elected, right after its topic was created) is retried after a metadata refresh, and createTopics
+ * answers false when every topic already exists (workers starting together race to create their topics)
+ * and throws otherwise.
  */
 const ROUTINE_RESPONSE_ERROR =
   /The group is rebalancing|The coordinator is loading|This is not the correct coordinator|^Topic creation errors$|This server is not the leader for that topic-partition|There is no leader for this topic-partition/;

@@ -52,7 +52,8 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T> {
       return {
         async write(records) {
           const messages: Message[] = [];
-          // Synchronous serializers (JSON) stay off the promise path: a promise per record is pure overhead.
+          // Synchronous serializers (JSON; Avro once its schema id is known) stay off the promise path: a
+          // promise per record is pure overhead.
           let pending: Promise<void>[] | undefined;
           for (const r of records) {
             const value = options.serialize(r);

@@ -212,12 +212,14 @@ const STREAM_THREADS = 2;
 
 /** Rounds per workload: runs of a second or two are noisy on a shared 2-core machine, so medians are reported. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** What the progress counts per workload: a warm-up, then the rounds. */
+const STEPS_PER_WORKLOAD = ROUNDS + 1;
 
 /** Reports which step is running and how many of this bench's steps are done (for a progress bar). */
 export type BenchProgress = (done: number, running: string) => void;
 
 /** Steps of benchTopologyThroughput, as its progress counts them: per workload, a warm-up and the rounds. */
-export const topologyBenchSteps = (): number => WORKLOADS.length * (ROUNDS + 1);
+export const topologyBenchSteps = (): number => WORKLOADS.length * STEPS_PER_WORKLOAD;
 
 async function measureWorkload(
   kafka: Kafka,
@@ -272,7 +274,7 @@ export async function benchTopologyThroughput(
   const measured: { workload: Workload; rates: WorkloadRates }[] = [];
   for (const [i, workload] of WORKLOADS.entries()) {
     const rates = await measureWorkload(kafka, makeCodec, workload, events, (done, running) =>
-      progress(i * (ROUNDS + 1) + done, `${workload.name.replace(/ \(.*/, '')}, ${running}`),
+      progress(i * STEPS_PER_WORKLOAD + done, `${workload.name.replace(/ \(.*/, '')}, ${running}`),
     );
     measured.push({ workload, rates });
   }

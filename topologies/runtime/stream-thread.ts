@@ -28,7 +28,12 @@ const fatal = (err: unknown) => {
 // Every thread has its own registry: the label keeps their series apart once the main thread merges them.
 register.setDefaultLabels({ stream_thread: String(data.index) });
 
-let worker: TopologyWorker | undefined;
+/**
+ * The thread's worker once its topology is built (undefined if that failed). A stop waits for it: a stop
+ * that came while the topology was being built must still close what the build opened (withResources).
+ */
+let resolveWorker: (worker: TopologyWorker | undefined) => void = () => undefined;
+const built = new Promise<TopologyWorker | undefined>((resolve) => (resolveWorker = resolve));
 let stopping = false;
 port.on('message', (message: ToStreamThread) => {
   if (message.type === 'metrics') {
@@ -38,10 +43,12 @@ port.on('message', (message: ToStreamThread) => {
     );
   } else if (message.type === 'stop' && !stopping) {
     stopping = true;
-    (worker?.stop() ?? Promise.resolve()).then(
-      () => post({ type: 'stopped' }),
-      (err: unknown) => (fatal(err), post({ type: 'stopped' })),
-    );
+    built
+      .then((worker) => worker?.stop())
+      .then(
+        () => post({ type: 'stopped' }),
+        (err: unknown) => (fatal(err), post({ type: 'stopped' })),
+      );
   }
 });
 
@@ -56,7 +63,7 @@ try {
     kafka,
     endpoints,
   });
-  worker = running;
+  resolveWorker(running);
   running.onFatal(fatal);
   running.onCommitted(({ partition, nextOffset }) => post({ type: 'committed', partition, nextOffset }));
   const reportState = () => post({ type: 'state', alive: running.isAlive, member: running.isMember });
@@ -68,5 +75,6 @@ try {
     reportState();
   }
 } catch (err) {
+  resolveWorker(undefined); // a no-op when the worker was built and its start failed
   fatal(err);
 }
